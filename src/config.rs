@@ -1,0 +1,360 @@
+//! Configuration (DESIGN §6): one JSON object, from `ywx_init` or `ywx.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The name of the config file looked for beside the library.
+pub const CONFIG_FILE: &str = "ywx.json";
+/// Environment variable naming the config file explicitly.
+pub const CONFIG_ENV: &str = "YWX_CONFIG";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(default)]
+    pub sys_tag: Option<String>,
+    #[serde(default)]
+    pub encoding: Encoding,
+    #[serde(default = "defaults::connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "defaults::timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub retry: Retry,
+    #[serde(default)]
+    pub proxy: Option<String>,
+    #[serde(default)]
+    pub tls: Tls,
+    #[serde(default = "defaults::max_request_bytes")]
+    pub max_request_bytes: u64,
+    #[serde(default)]
+    pub outbox: Outbox,
+    #[serde(default)]
+    pub log: Log,
+    #[serde(default)]
+    pub file_dir: Option<PathBuf>,
+}
+
+/// The string encoding of every `char *` crossing the boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Encoding {
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// GBK callers; decoded and encoded as GB18030, its superset.
+    #[serde(rename = "gbk")]
+    Gbk,
+}
+
+impl<'de> Deserialize<'de> for Encoding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
+            _ => Err(serde::de::Error::custom(format!(
+                "encoding 只能是 \"utf-8\" 或 \"gbk\"，而不是 \"{s}\""
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Retry {
+    /// Attempts in all for a query (1 = no retry).
+    pub attempts: u32,
+    /// First backoff; doubled each retry, with jitter.
+    pub backoff_ms: u64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 3,
+            backoff_ms: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Tls {
+    /// PEM file of the CA(s) to trust instead of the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Trust the operating system's certificate store.
+    pub system_store: bool,
+    /// Skip certificate verification (never in production).
+    pub insecure: bool,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            ca_file: None,
+            system_store: true,
+            insecure: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Outbox {
+    pub path: PathBuf,
+    pub enabled: bool,
+    pub background: bool,
+    pub retry_interval_ms: u64,
+    pub purge_after_hours: u64,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            path: PathBuf::from("ywx-outbox.db"),
+            enabled: true,
+            background: true,
+            retry_interval_ms: 5000,
+            purge_after_hours: 168,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Log {
+    /// Directory of the daily log files; `null` turns logging off.
+    pub dir: Option<PathBuf>,
+    /// `off`, `error`, `info` (a line a call) or `debug`.
+    pub level: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            dir: Some(PathBuf::from("logs")),
+            level: "info".into(),
+        }
+    }
+}
+
+mod defaults {
+    pub fn connect_timeout_ms() -> u64 {
+        3000
+    }
+    pub fn timeout_ms() -> u64 {
+        15000
+    }
+    pub fn max_request_bytes() -> u64 {
+        16 * 1024 * 1024
+    }
+}
+
+/// Where a config came from, for the `ywx_init` answer and relative paths.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Json,
+    File(PathBuf),
+}
+
+impl Config {
+    /// Parses and checks a config JSON text; relative paths are resolved
+    /// against `base` (the config file's directory, or the working directory).
+    pub fn parse(text: &str, base: Option<&Path>) -> Result<Config> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| crate::error::invalid_json("配置", &e))?;
+        if !value.is_object() {
+            return Err(Error::not_configured("配置必须是一个 JSON 对象"));
+        }
+        let mut config: Config = serde_json::from_value(value)
+            .map_err(|e| Error::not_configured(format!("配置有误：{e}")))?;
+        config.check()?;
+        if let Some(base) = base {
+            config.resolve_paths(base);
+        }
+        Ok(config)
+    }
+
+    fn check(&mut self) -> Result<()> {
+        let url = self.base_url.trim().trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            return Err(Error::not_configured(format!(
+                "baseUrl 必须是带协议的环境域名，例如 \"https://test.51trust.com\"，而不是 \"{}\"",
+                self.base_url
+            )));
+        }
+        self.base_url = url;
+        for (name, value) in [
+            ("clientId", &self.client_id),
+            ("clientSecret", &self.client_secret),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::not_configured(format!("{name} 不能为空")));
+            }
+        }
+        if self.sys_tag.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.sys_tag = None;
+        }
+        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
+            return Err(Error::not_configured(
+                "timeoutMs 和 connectTimeoutMs 必须大于 0",
+            ));
+        }
+        if !matches!(self.log.level.as_str(), "off" | "error" | "info" | "debug") {
+            return Err(Error::not_configured(format!(
+                "log.level 只能是 off、error、info 或 debug，而不是 \"{}\"",
+                self.log.level
+            )));
+        }
+        Ok(())
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.outbox.path);
+        if let Some(dir) = self.log.dir.as_mut() {
+            resolve(dir);
+        }
+        if let Some(dir) = self.file_dir.as_mut() {
+            resolve(dir);
+        }
+        if let Some(ca) = self.tls.ca_file.as_mut() {
+            resolve(ca);
+        }
+    }
+
+    /// The effective config as JSON, the secret masked.
+    pub fn masked(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        v["clientSecret"] = Value::String(mask(&self.client_secret));
+        if let Some(proxy) = &self.proxy {
+            v["proxy"] = Value::String(mask_url_password(proxy));
+        }
+        v
+    }
+}
+
+/// `2017070411003360` → `20************60`.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 4 {
+        return "*".repeat(chars.len());
+    }
+    let mut s: String = chars[..2].iter().collect();
+    s.push_str(&"*".repeat(chars.len() - 4));
+    s.extend(&chars[chars.len() - 2..]);
+    s
+}
+
+fn mask_url_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+/// Finds the config file: `$YWX_CONFIG`, else `ywx.json` beside the library,
+/// beside the executable, or in the working directory.
+pub fn find_file() -> std::result::Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "环境变量 {CONFIG_ENV} 指向的文件 {} 不存在",
+                path.display()
+            ))
+        };
+    }
+    let mut tried = Vec::new();
+    let dirs = [
+        crate::platform::library_dir(),
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf)),
+        std::env::current_dir().ok(),
+    ];
+    for dir in dirs.into_iter().flatten() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        if !tried.contains(&candidate) {
+            tried.push(candidate);
+        }
+    }
+    let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    Err(format!("找不到配置文件（找过：{}）", tried.join("；")))
+}
+
+/// Loads the config file found by [`find_file`].
+pub fn load_file() -> Result<(Config, Source)> {
+    let path = find_file().map_err(Error::not_configured)?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::not_configured(format!("无法读取配置文件 {}：{e}", path.display())))?;
+    // Notepad on Chinese Windows may save GBK, or UTF-8 with a BOM.
+    let text = crate::encoding::decode_config(&bytes);
+    let base = path.parent().map(Path::to_path_buf);
+    let config = Config::parse(&text, base.as_deref()).map_err(|e| {
+        Error::not_configured(format!("配置文件 {} 有误：{}", path.display(), e.message))
+    })?;
+    Ok((config, Source::File(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::parse(
+            r#"{"baseUrl":"http://test.51trust.com/","clientId":"1","clientSecret":"2017070411003360"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.base_url, "http://test.51trust.com");
+        assert_eq!(c.timeout_ms, 15000);
+        assert_eq!(c.retry.attempts, 3);
+        assert_eq!(c.encoding, Encoding::Utf8);
+        assert_eq!(c.masked()["clientSecret"], "20************60");
+    }
+
+    #[test]
+    fn unknown_field_and_bad_url_are_named() {
+        let e = Config::parse(
+            r#"{"baseURL":"x","baseUrl":"http://a.b.c","clientId":"1","clientSecret":"2"}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("baseURL"), "{}", e.message);
+        let e = Config::parse(
+            r#"{"baseUrl":"test.51trust.com","clientId":"1","clientSecret":"2"}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("baseUrl"), "{}", e.message);
+    }
+
+    #[test]
+    fn proxy_password_is_masked() {
+        assert_eq!(
+            mask_url_password("http://user:pw@10.0.0.1:8080"),
+            "http://user:***@10.0.0.1:8080"
+        );
+    }
+}

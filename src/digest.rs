@@ -1,0 +1,138 @@
+//! Local digests (seed 4.3.4): SHA1, SHA256 and SM3, in base64, exactly as
+//! the gateway's computeDigestForAlg answers.
+
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use sm3::Sm3;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    Sha1,
+    Sha256,
+    Sm3,
+}
+
+impl Alg {
+    /// Accepts the document's spellings: `SHA256` and `SHA-256`, any case.
+    pub fn parse(s: &str) -> Option<Alg> {
+        match s.trim().to_ascii_uppercase().replace('-', "").as_str() {
+            "SHA1" => Some(Alg::Sha1),
+            "SHA256" => Some(Alg::Sha256),
+            "SM3" => Some(Alg::Sm3),
+            _ => None,
+        }
+    }
+
+    /// The canonical name the gateway answers with.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Sha1 => "SHA1",
+            Alg::Sha256 => "SHA256",
+            Alg::Sm3 => "SM3",
+        }
+    }
+}
+
+/// A running digest of any of the three algorithms.
+pub enum Hasher {
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Sm3(Sm3),
+}
+
+impl Hasher {
+    pub fn new(alg: Alg) -> Hasher {
+        match alg {
+            Alg::Sha1 => Hasher::Sha1(Sha1::new()),
+            Alg::Sha256 => Hasher::Sha256(Sha256::new()),
+            Alg::Sm3 => Hasher::Sm3(Sm3::new()),
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sm3(h) => h.update(data),
+        }
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sm3(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+pub fn digest(alg: Alg, data: &[u8]) -> Vec<u8> {
+    let mut h = Hasher::new(alg);
+    h.update(data);
+    h.finish()
+}
+
+/// Hashes a file streaming, in 64 KiB pieces, never loading it whole.
+pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::arg(field, format!("文件 {} 无法打开：{e}", path.display())))?;
+    let mut h = Hasher::new(alg);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::arg(field, format!("文件 {} 读取失败：{e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish())
+}
+
+pub fn base64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_vectors() {
+        // GB/T 32905-2016 example 1: SM3("abc").
+        assert_eq!(
+            digest(Alg::Sm3, b"abc"),
+            hex("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0")
+        );
+        assert_eq!(
+            base64(&digest(Alg::Sha256, b"abc")),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+        assert_eq!(
+            base64(&digest(Alg::Sha1, b"abc")),
+            "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
+        );
+    }
+
+    #[test]
+    fn spellings() {
+        assert_eq!(Alg::parse("SHA-256"), Some(Alg::Sha256));
+        assert_eq!(Alg::parse("sm3"), Some(Alg::Sm3));
+        assert_eq!(Alg::parse("MD5"), None);
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}

@@ -1,0 +1,430 @@
+//! The C boundary: every export of ywx, and nothing else.
+//!
+//! Each export turns its C strings into Rust strings in the configured
+//! encoding, runs under [`guard`] so that no panic unwinds into the caller,
+//! and returns a JSON envelope allocated here, freed by `ywx_free`.
+//! build.rs feeds this file to cbindgen to write `include/ywx.h`; the doc
+//! comments below are the header's documentation.
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_char, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::api;
+use crate::codes;
+use crate::encoding;
+use crate::error::Error;
+
+/// Runs `f`, turning a panic into the INTERNAL envelope.
+fn guard(f: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let envelope = Error::internal(what).envelope().to_string();
+        // Even encoding might be what failed: answer in plain UTF-8 then.
+        catch_unwind(|| encoding::encode(&envelope, api::boundary_settings().0))
+            .unwrap_or_else(|_| envelope.into_bytes())
+    })
+}
+
+/// Hands bytes to the caller as a NUL-terminated string it must `ywx_free`.
+fn into_c(bytes: Vec<u8>) -> *mut c_char {
+    let bytes: Vec<u8> = bytes.into_iter().filter(|b| *b != 0).collect();
+    CString::new(bytes).unwrap_or_default().into_raw()
+}
+
+/// The bytes of a caller's C string; None for NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string alive for the call.
+unsafe fn bytes<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: guaranteed by the caller, as documented on every export.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_bytes())
+}
+
+/// Decodes the request in the configured encoding and runs `method`.
+fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
+    let (enc, max) = api::boundary_settings();
+    let text = match request {
+        None => Err(Error::arg(
+            "request_json",
+            "不能是 NULL 指针，请传入 JSON 字符串",
+        )),
+        Some(b) if b.len() as u64 > max => Err(Error::new(
+            &codes::INPUT_TOO_LARGE,
+            format!(
+                "请求有 {} 字节，超过配置的上限 maxRequestBytes = {} 字节",
+                b.len(),
+                max
+            ),
+        )),
+        Some(b) => encoding::decode(b, enc, "请求"),
+    };
+    let answer = match text {
+        Ok(text) => api::call(method, &text),
+        Err(e) => e.envelope().to_string(),
+    };
+    encoding::encode(&answer, enc)
+}
+
+/// One gateway method, guarded, answered as a C string.
+fn export(method: &str, request_json: *const c_char) -> *mut c_char {
+    // SAFETY: the caller passes NULL or a valid C string (header contract).
+    into_c(guard(|| run(method, unsafe { bytes(request_json) })))
+}
+
+/// The method name given to `ywx_call`/`ywx_call_buf`.
+fn method_name(method: *const c_char) -> Result<String, Error> {
+    // SAFETY: the caller passes NULL or a valid C string (header contract).
+    match unsafe { bytes(method) } {
+        None => Err(Error::new(
+            &codes::UNKNOWN_METHOD,
+            "method 不能是 NULL 指针，例如传 \"sign_data\"",
+        )),
+        Some(b) => Ok(String::from_utf8_lossy(b)
+            .trim()
+            .trim_start_matches("ywx_")
+            .to_string()),
+    }
+}
+
+fn call_method(method: *const c_char, request_json: *const c_char) -> Vec<u8> {
+    match method_name(method) {
+        // SAFETY: as in `export`.
+        Ok(name) => run(&name, unsafe { bytes(request_json) }),
+        Err(e) => encoding::encode(&e.envelope().to_string(), api::boundary_settings().0),
+    }
+}
+
+/// Returns the version of ywx, e.g. "0.1.0".
+///
+/// The string is static: never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "system" fn ywx_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Configures (or reconfigures) the library.
+///
+/// `config_json` is the configuration object (README: 配置), in UTF-8 or
+/// GBK; NULL loads `ywx.json` from beside the library (or the file named by
+/// the environment variable `YWX_CONFIG`). Calling it is optional: the first
+/// call of any other function loads the file when no config is in force.
+/// Returns an envelope describing the effective config, the clientSecret
+/// masked; a bad config leaves the library unconfigured (`YWX-1004`).
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_init(config_json: *const c_char) -> *mut c_char {
+    into_c(guard(|| {
+        // SAFETY: NULL or a valid C string (header contract).
+        let envelope = match unsafe { bytes(config_json) } {
+            None => api::init(None),
+            Some(b) => api::init(Some(&encoding::decode_config(b))),
+        };
+        encoding::encode(&envelope.to_string(), api::boundary_settings().0)
+    }))
+}
+
+/// Stops background work, closes connections and flushes the log, so that
+/// the library can be unloaded (`FreeLibrary`, `dlclose`). A later call
+/// configures the library again from `ywx.json`, or call `ywx_init`.
+/// Free the result with `ywx_free`.
+#[unsafe(no_mangle)]
+pub extern "system" fn ywx_shutdown() -> *mut c_char {
+    into_c(guard(|| {
+        let enc = api::boundary_settings().0;
+        encoding::encode(&api::shutdown().to_string(), enc)
+    }))
+}
+
+/// Frees a string returned by any ywx function. NULL is a no-op.
+///
+/// Pass only pointers returned by ywx, each exactly once; never the result
+/// of `ywx_version`.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_free(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: `s` came from `CString::into_raw` in `into_c` (contract).
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { CString::from_raw(s) })));
+    }
+}
+
+/// Calls any method by name: `method` is an export's name without `ywx_`
+/// (`"sign_data"`, `"digest"`, `"sign_wait"`...), `request_json` its request.
+/// An unknown method gives `YWX-1006`. Free the result with `ywx_free`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_call(
+    method: *const c_char,
+    request_json: *const c_char,
+) -> *mut c_char {
+    into_c(guard(|| call_method(method, request_json)))
+}
+
+/// A result that did not fit the caller's buffer, kept for this thread.
+struct Pending {
+    method: Vec<u8>,
+    request: Option<Vec<u8>>,
+    result: Vec<u8>,
+}
+
+thread_local! {
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// `ywx_call` into a caller's buffer, for PowerBuilder and VB6, which cannot
+/// free memory returned by a DLL.
+///
+/// Returns the length in bytes of the full result, without its NUL. When it
+/// is less than `out_size`, the result and a NUL were written to `out`.
+/// Otherwise `out` receives an empty string and the result is kept for the
+/// calling thread: call again with a buffer of at least (return value + 1)
+/// bytes and the same `method` and `request_json` (or the method
+/// `"last_result"`), and the kept result is delivered without running the
+/// request again. `out` may be NULL when `out_size` is 0 (to ask the size).
+/// Returns -1 when `out_size` is negative, or `out` is NULL and `out_size`
+/// is not 0. Thread-safe; the kept result is per thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_call_buf(
+    method: *const c_char,
+    request_json: *const c_char,
+    out: *mut c_char,
+    out_size: c_int,
+) -> c_int {
+    if out_size < 0 || (out.is_null() && out_size != 0) {
+        return -1;
+    }
+    // SAFETY: NULL or valid C strings (header contract).
+    let (m, r) = unsafe { (bytes(method).unwrap_or_default(), bytes(request_json)) };
+    let kept = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let matches = p
+            .as_ref()
+            .is_some_and(|k| m == b"last_result" || (k.method == m && k.request.as_deref() == r));
+        if matches {
+            p.take().map(|k| k.result)
+        } else {
+            None
+        }
+    });
+    let result = kept.unwrap_or_else(|| guard(|| call_method(method, request_json)));
+    let len = result.len();
+    if len < out_size as usize {
+        // SAFETY: `out` has `out_size` writable bytes (contract), len + 1 <= out_size;
+        // `result` holds no NUL byte (JSON text, see `encoding::encode`).
+        unsafe {
+            std::ptr::copy_nonoverlapping(result.as_ptr(), out.cast::<u8>(), len);
+            *out.add(len) = 0;
+        }
+    } else {
+        if out_size > 0 {
+            // SAFETY: at least one writable byte.
+            unsafe { *out = 0 };
+        }
+        let pending = Pending {
+            method: m.to_vec(),
+            request: r.map(<[u8]>::to_vec),
+            result,
+        };
+        PENDING.with(|p| *p.borrow_mut() = Some(pending));
+    }
+    c_int::try_from(len).unwrap_or(c_int::MAX)
+}
+
+/// 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (seed 2.3.2).
+///
+/// `request_json`: `{"head":{...},"body":{"openId"|"phone"|"userIdcardNum"|"employeeNumber"}}`
+/// in the configured encoding; `head` and its clientId may be left out.
+/// Returns the gateway's envelope, or a `YWX-xxxx` error envelope; never
+/// NULL. Free it with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_doctor_search(request_json: *const c_char) -> *mut c_char {
+    export("doctor_search", request_json)
+}
+
+/// OAuth 登录认证请求 GET /gateway/oauth/authorize (seed 3.3.1).
+///
+/// `request_json`: the query parameters as an object,
+/// `{"selfSign":true,"sysTag":"HIS","sessionTime":4}`; clientId and
+/// `responseType` "code" are filled. `data.imgBase64` is the QR code to show.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_oauth_authorize(request_json: *const c_char) -> *mut c_char {
+    export("oauth_authorize", request_json)
+}
+
+/// OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (seed 3.3.2).
+///
+/// `request_json`: `{"requestId":"..."}`. Free the result with `ywx_free`.
+/// Thread-safe. See also `ywx_oauth_wait`.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_oauth_tokeninfo(request_json: *const c_char) -> *mut c_char {
+    export("oauth_tokeninfo", request_json)
+}
+
+/// 请求自动签名授权 POST /gateway/selfSign/request (seed 4.3.1).
+///
+/// `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`; head is
+/// filled from the config. `data` is the QR code image in base64.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_selfsign_request(request_json: *const c_char) -> *mut c_char {
+    export("selfsign_request", request_json)
+}
+
+/// 获取自动签名授权结果 POST /gateway/selfSign/getResult (seed 4.3.2).
+///
+/// `request_json`: `{"body":{"openId":"..."}}`; `data.grantStep` is
+/// `YWX_GRANT_STEP_*`. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_selfsign_result(request_json: *const c_char) -> *mut c_char {
+    export("selfsign_result", request_json)
+}
+
+/// 退出自动签名授权 POST /gateway/selfSign/quit (seed 4.3.3).
+///
+/// `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_selfsign_quit(request_json: *const c_char) -> *mut c_char {
+    export("selfsign_quit", request_json)
+}
+
+/// 数据摘要 (seed 4.3.4), computed locally: SHA1, SHA256 or SM3 (default).
+///
+/// `request_json`: `{"originData":"text","hashAlg":"SM3"}` (the text's UTF-8
+/// bytes are hashed, whatever the configured encoding) or
+/// `{"originFile":"path"}` (hashed streaming); `"remote":true` asks the
+/// gateway's computeDigestForAlg instead. Answers
+/// `{"status":"0","data":{"hashValue":base64,"hashType":"SM3"}}`.
+/// Needs no config unless remote. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_digest(request_json: *const c_char) -> *mut c_char {
+    export("digest", request_json)
+}
+
+/// 数据签名 POST /gateway/recipe/synRecipeInfo (seed 4.3.5).
+///
+/// `request_json`: `{"signType":0|4,"msg":{"head":{"templateId":"hash_001",...},"body":{...}}}`
+/// exactly as the document shows; clientId/clientSecret/sysTag filled from
+/// the config. `originData`/`originFile` (+ `hashAlg`) may replace
+/// `hashValue`/`hashType` (hashed here: the text never leaves the
+/// hospital); `pdfFile` may replace `pdfBase64`, `appendixFile`
+/// `appendixFileBase64`. Every field rule is checked before sending.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_data(request_json: *const c_char) -> *mut c_char {
+    export("sign_data", request_json)
+}
+
+/// 商务办公类数据签名 POST /gateway/signInfo/syn (seed 4.3.6).
+///
+/// `request_json`: `{"signType":0|1|2,"msg":{"head":{"templateId":"contract_001"},"body":{...}}}`;
+/// `pdfFile` may replace `pdfBase64`. Free the result with `ywx_free`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_business(request_json: *const c_char) -> *mut c_char {
+    export("sign_business", request_json)
+}
+
+/// 签名状态查询（按订单）POST /gateway/recipe/querySignDataByUniqueId (seed 4.3.7).
+///
+/// `request_json`: `{"body":{"uniqueId":"..."}}`; `data.status` is
+/// `YWX_SIGN_STATUS_*`. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_status(request_json: *const c_char) -> *mut c_char {
+    export("sign_status", request_json)
+}
+
+/// 签名状态查询（按时间）POST /gateway/recipe/signDataListSearchByTime (seed 5.1.1).
+///
+/// `request_json`: `{"body":{"startDate":"yyyy-MM-dd HH:mm:ss","endDate":"...","pageNum":1,"pageSize":10}}`;
+/// pageNum and pageSize default to 1 and 10. Free the result with
+/// `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_list(request_json: *const c_char) -> *mut c_char {
+    export("sign_list", request_json)
+}
+
+/// 获取签名结果 POST /gateway/recipe/synSignDataSearch (seed 5.1.2).
+///
+/// `request_json`: `{"body":{"uniqueId":"...","isP1":false}}`: P7
+/// `signedData`, or `p1` and `cert` when isP1 is true. Free the result with
+/// `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_result(request_json: *const c_char) -> *mut c_char {
+    export("sign_result", request_json)
+}
+
+/// 查询医生是否有待签数据 GET /gateway/doctor/existUnsign (seed 5.1.3).
+///
+/// `request_json`: `{"openId":"..."}`; `data` is true or false.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_doctor_pending(request_json: *const c_char) -> *mut c_char {
+    export("doctor_pending", request_json)
+}
+
+/// 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (seed 5.1.4).
+///
+/// `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
+/// `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_delete(request_json: *const c_char) -> *mut c_char {
+    export("sign_delete", request_json)
+}
+
+/// 验证签名结果 POST /gateway/recipe/verifyDataById (seed 6.1.1).
+///
+/// `request_json`: `{"head":{"uniqueId":"..."},"body":{the fields as pushed}}`;
+/// `originData` may replace hashValue/hashType as in `ywx_sign_data`.
+/// `data.verifyResult` is true or false. Free the result with `ywx_free`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_verify_data(request_json: *const c_char) -> *mut c_char {
+    export("verify_data", request_json)
+}
+
+/// 验证本地时间戳 POST /gateway/recipe/verifyTimeStamp (seed 6.1.2).
+///
+/// `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
+/// `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_verify_timestamp(request_json: *const c_char) -> *mut c_char {
+    export("verify_timestamp", request_json)
+}
+
+/// Waits until a sign order is final: polls `ywx_sign_status` until the
+/// order leaves state 0 (待处理) and 10 (未领取).
+///
+/// `request_json`: `{"uniqueId":"...","timeoutSeconds":60,"intervalMs":1000}`.
+/// Returns the last status envelope, or `YWX-4002` (WAIT_TIMEOUT) with the
+/// last answer in `data`. Blocks the calling thread for at most
+/// timeoutSeconds. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_sign_wait(request_json: *const c_char) -> *mut c_char {
+    export("sign_wait", request_json)
+}
+
+/// Waits for the doctor's answer to a self-sign request: polls
+/// `ywx_selfsign_result` until grantStep is 1 (allowed) or 2 (refused).
+///
+/// `request_json`: `{"openId":"...","sysTag":"HIS","timeoutSeconds":120}`.
+/// Timeout: `YWX-4002`. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_selfsign_wait(request_json: *const c_char) -> *mut c_char {
+    export("selfsign_wait", request_json)
+}
+
+/// Waits for the doctor to scan the OAuth login QR code: polls
+/// `ywx_oauth_tokeninfo` until it returns the user.
+///
+/// `request_json`: `{"requestId":"...","timeoutSeconds":120}`.
+/// Timeout: `YWX-4002`. Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_oauth_wait(request_json: *const c_char) -> *mut c_char {
+    export("oauth_wait", request_json)
+}
