@@ -1,0 +1,192 @@
+//! Every example request of the vendor's document, verbatim, through its
+//! export against the simulator: "0" where it is valid and names a seeded
+//! doctor, a clear non-"0" where it names an order that does not exist, a
+//! local error naming the field for the business example's placeholder.
+
+mod common;
+
+use common::{call, sim, status};
+use serde_json::{Value, json};
+use ywx::ffi::*;
+
+fn example(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn doctor_search_example_2_3_2() {
+    sim();
+    let r = call(
+        ywx_doctor_search,
+        &example(r#"{"head":{"clientId":"2017070411003371"},"body":{"openId":"46f4064de8a71feaqd414wfc9cyd06f74f7"}}"#),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert_eq!(r["data"]["openId"], "46f4064de8a71feaqd414wfc9cyd06f74f7");
+    assert_eq!(r["data"]["process"], "2");
+}
+
+#[test]
+fn oauth_examples_3_3() {
+    sim();
+    // http://test.51trust.com/gateway/oauth/authorize?responseType=code&clientId=2017070411003376
+    let r = call(
+        ywx_oauth_authorize,
+        &json!({"responseType": "code", "clientId": "2017070411003376"}),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert_eq!(r["data"]["time"], "120");
+    assert!(r["data"]["requestId"].as_str().unwrap().len() >= 16);
+    // tokeninfo with the document's requestId, which this gateway never issued.
+    let r = call(
+        ywx_oauth_tokeninfo,
+        &json!({"clientId": "2017070411003376", "requestId": "a4945a94fec453c9df50c7dbe393631b"}),
+    );
+    assert_ne!(status(&r), "0", "{r}");
+    assert!(!status(&r).starts_with("YWX-"), "the gateway answers it: {r}");
+}
+
+#[test]
+fn selfsign_examples_4_3_1_to_4_3_3() {
+    sim();
+    let r = call(
+        ywx_selfsign_request,
+        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert!(r["data"].as_str().is_some_and(|s| s.len() > 100), "QR base64: {r}");
+    let r = call(
+        ywx_selfsign_result,
+        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045"}}"#),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    let r = call(
+        ywx_selfsign_quit,
+        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+}
+
+#[test]
+fn sign_data_example_4_3_5() {
+    sim();
+    let r = call(
+        ywx_sign_data,
+        &example(
+            r#"{
+    "signType": "0",
+    "msg": {
+        "head": {
+            "clientId": "2017070411003376",
+            "templateId": "hash_023",
+            "clientSecret": "2021112519000550",
+            "channelID": "",
+            "sysTag": "his"
+            },
+        "body": {
+            "urId": "62420111136",
+            "openId": "aa69bbd2b150006aq5164wfe4dybd786d1a",
+            "patientName": "天猫",
+            "patientAge": "11",
+            "patientSex": "男",
+            "patientCard": "535689193101071814",
+            "patientCardType": "SF",
+            "recipeTime": "2017-06-11 11:32:33",
+            "hashValue": "LM0WEHidhjstcPCvVVdEMHSK7lwAAAAAAAAAAAAAAAA=",
+            "hashType": "SHA-256"
+        }
+    }}"#,
+        ),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert_eq!(r["data"]["uniqueId"].as_str().unwrap().len(), 32, "{r}");
+    assert!(r["data"]["timeStampSignData"].as_str().is_some(), "{r}");
+}
+
+#[test]
+fn business_example_4_3_6_placeholder_is_named() {
+    sim();
+    let r = call(
+        ywx_sign_business,
+        &example(
+            r#"{"signType":"0","msg":{"body":{"urId":"00001","openId":"2f6d8818253b2d38qd744w52f6y9a3f8b01","viewName":"测试","viewTime":"2017-11-15 14:45:33","pdfBase64":"pdfBase64","viewSubject":"xxxxxx主题xxxxxx","viewRemark":"备注"},"head":{"templateId":"personPdf","accessToken":"ad428569108d4199ae578cb707a07fde","clientId":"2015112716143751"}}}"#,
+        ),
+    );
+    assert_eq!(status(&r), "YWX-1002", "{r}");
+    assert_eq!(r["error"]["code"], "INVALID_ARGUMENT");
+    assert_eq!(r["error"]["field"], "body.pdfBase64");
+    assert!(r["message"].as_str().unwrap().contains("pdfBase64"));
+}
+
+#[test]
+fn order_examples_name_orders_that_do_not_exist() {
+    sim();
+    let unknown = [
+        (
+            ywx_sign_status as common::Export,
+            r#"{"head":{"clientId":"2017070411003376"},"body":{"uniqueId":"57cacee629a94aa4959bcfb1b939a472"}}"#,
+        ),
+        (
+            ywx_sign_delete,
+            r#"{"head":{"clientId":"2017070411003376"},"body":{"uniqueId":"57cacee629a94aa4959bcfb1b939a472"}}"#,
+        ),
+        (
+            ywx_verify_data,
+            r#"{"head":{"clientId":"2017070411003376","templateId":"hash_023","uniqueId":"58dfd52e1e5042869db2406d57b71e5b"},"body":{"urId":"62420111136","openId":"aa69bbd2b150006aq5164wfe4dybd786d1a","patientName":"天猫","patientAge":"11","patientSex":"男","patientCard":"535689193101071814","patientCardType":"SF","recipeTime":"2017-06-11 11:32:33","hashValue":"LM0WEHidhjstcPCvVVdEMHSK7lwAAAAAAAAAAAAAAAA=","hashType":"SHA-256"}}"#,
+        ),
+        (
+            ywx_verify_timestamp,
+            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"uniqueId":"c1ac09f4def444f3aa5857cb65206045"}}"#,
+        ),
+    ];
+    for (f, text) in unknown {
+        let r = call(f, &example(text));
+        assert_ne!(status(&r), "0", "{text} → {r}");
+        assert!(!status(&r).starts_with("YWX-"), "the gateway answers: {r}");
+        assert!(!r["message"].as_str().unwrap_or("").is_empty(), "{r}");
+    }
+}
+
+#[test]
+fn list_by_time_example_5_1_1() {
+    sim();
+    let r = call(
+        ywx_sign_list,
+        &example(r#"{"head":{"clientId":"2017070411003376"},"body":{"startDate":"2018-08-02 00:00:00","endDate":"2018-08-04 00:00:00","pageNum":"1","pageSize":"20"}}"#),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert_eq!(r["data"]["total"], 0, "{r}");
+}
+
+#[test]
+fn exist_unsign_example_5_1_3() {
+    sim();
+    // http://test.51trust.com/gateway/doctor/existUnsign?openId=b561db3a671dbd39qca54w7a38y813a20aa
+    let r = call(
+        ywx_doctor_pending,
+        &json!({"openId": "b561db3a671dbd39qca54w7a38y813a20aa"}),
+    );
+    assert_eq!(status(&r), "0", "{r}");
+    assert!(r["data"].is_boolean(), "{r}");
+}
+
+#[test]
+fn digest_4_3_4_local_equals_gateway() {
+    sim();
+    for alg in ["SM3", "SHA256", "SHA1", "SHA-256"] {
+        let req = json!({"originData": "hash原文", "hashAlg": alg});
+        let local = call(ywx_digest, &req);
+        let mut remote_req = req.clone();
+        remote_req["remote"] = json!(true);
+        let remote = call(ywx_digest, &remote_req);
+        assert_eq!(status(&local), "0", "{local}");
+        assert_eq!(status(&remote), "0", "{remote}");
+        assert_eq!(local["data"], remote["data"], "{alg}");
+    }
+    // Default SM3, as the gateway's.
+    let r = call(ywx_digest, &json!({"originData": "abc"}));
+    assert_eq!(r["data"]["hashType"], "SM3");
+    assert_eq!(
+        r["data"]["hashValue"],
+        "Zsfw9GLu7dnR8tRr3BDk4kFnxIdc8veiKX2gK49LqOA="
+    );
+}
