@@ -43,7 +43,10 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn push_doctor_signs_his_fetches_p7_and_p1_and_verifies() {
     let sim = sim();
     // The HIS checks that the doctor may sign (process 2, stamp reviewed).
-    let doctor = call(ywx_doctor_search, &json!({"body": {"openId": SIGNING_DOCTOR}}));
+    let doctor = call(
+        ywx_doctor_search,
+        &json!({"body": {"openId": SIGNING_DOCTOR}}),
+    );
     assert_eq!(doctor["data"]["process"], "2", "{doctor}");
     assert_eq!(doctor["data"]["stampStatus"], "11", "{doctor}");
 
@@ -61,7 +64,11 @@ fn push_doctor_signs_his_fetches_p7_and_p1_and_verifies() {
     assert_eq!(pending["data"], true, "{pending}");
 
     // The doctor signs on the phone; the HIS waits for it.
-    control(sim, "/sim/sign", &json!({"uniqueId": unique_id, "action": "sign"}));
+    control(
+        sim,
+        "/sim/sign",
+        &json!({"uniqueId": unique_id, "action": "sign"}),
+    );
     let done = wait(&unique_id);
     assert_eq!(done["data"]["status"], 2, "{done}");
 
@@ -70,38 +77,99 @@ fn push_doctor_signs_his_fetches_p7_and_p1_and_verifies() {
         ywx_digest,
         &json!({"originData": "处方：阿莫西林胶囊 0.25g×24粒，一次2粒，一日3次"}),
     );
-    let hash = B64.decode(digest["data"]["hashValue"].as_str().unwrap()).unwrap();
-    let p7 = call(ywx_sign_result, &json!({"body": {"uniqueId": unique_id, "isP1": false}}));
+    let hash = B64
+        .decode(digest["data"]["hashValue"].as_str().unwrap())
+        .unwrap();
+    let p7 = call(
+        ywx_sign_result,
+        &json!({"body": {"uniqueId": unique_id, "isP1": false}}),
+    );
     assert_eq!(status(&p7), "0", "{p7}");
     let dir = temp_dir("p7");
     std::fs::write(dir.join("ca.pem"), sim.ca_pem()).unwrap();
     std::fs::write(
         dir.join("p7.der"),
-        B64.decode(p7["data"]["signedData"].as_str().unwrap()).unwrap(),
+        B64.decode(p7["data"]["signedData"].as_str().unwrap())
+            .unwrap(),
     )
     .unwrap();
     let out = openssl(
-        &["cms", "-verify", "-inform", "DER", "-in", "p7.der", "-CAfile", "ca.pem", "-out", "content.bin"],
+        &[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            "p7.der",
+            "-CAfile",
+            "ca.pem",
+            "-out",
+            "content.bin",
+        ],
         &dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::read(dir.join("content.bin")).unwrap(), hash);
 
     // P1 and the doctor's certificate.
-    let p1 = call(ywx_sign_result, &json!({"body": {"uniqueId": unique_id, "isP1": "true"}}));
-    std::fs::write(dir.join("p1.bin"), B64.decode(p1["data"]["p1"].as_str().unwrap()).unwrap()).unwrap();
-    std::fs::write(dir.join("cert.der"), B64.decode(p1["data"]["cert"].as_str().unwrap()).unwrap()).unwrap();
-    let out = openssl(&["x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem"], &dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let p1 = call(
+        ywx_sign_result,
+        &json!({"body": {"uniqueId": unique_id, "isP1": "true"}}),
+    );
+    std::fs::write(
+        dir.join("p1.bin"),
+        B64.decode(p1["data"]["p1"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("cert.der"),
+        B64.decode(p1["data"]["cert"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
     let out = openssl(
-        &["dgst", "-sha256", "-verify", "pub.pem", "-signature", "p1.bin", "content.bin"],
+        &[
+            "x509", "-inform", "DER", "-in", "cert.der", "-pubkey", "-noout", "-out", "pub.pem",
+        ],
         &dir,
     );
-    assert!(out.status.success(), "P1: {}", String::from_utf8_lossy(&out.stdout));
-    let out = openssl(&["x509", "-inform", "DER", "-in", "cert.der", "-out", "cert.pem"], &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = openssl(
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "pub.pem",
+            "-signature",
+            "p1.bin",
+            "content.bin",
+        ],
+        &dir,
+    );
+    assert!(
+        out.status.success(),
+        "P1: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = openssl(
+        &[
+            "x509", "-inform", "DER", "-in", "cert.der", "-out", "cert.pem",
+        ],
+        &dir,
+    );
     assert!(out.status.success());
     let out = openssl(&["verify", "-CAfile", "ca.pem", "cert.pem"], &dir);
-    assert!(out.status.success(), "the doctor's certificate chains to the CA");
+    assert!(
+        out.status.success(),
+        "the doctor's certificate chains to the CA"
+    );
 
     // Verification: the same fields verify, a changed one does not.
     let mut verify = json!({"head": {"uniqueId": unique_id}, "body": order["msg"]["body"].clone()});
@@ -111,7 +179,10 @@ fn push_doctor_signs_his_fetches_p7_and_p1_and_verifies() {
     let bad = call(ywx_verify_data, &verify);
     assert_eq!(status(&bad), "0", "{bad}");
     assert_eq!(bad["data"]["verifyResult"], false, "{bad}");
-    let ts = call(ywx_verify_timestamp, &json!({"body": {"uniqueId": unique_id}}));
+    let ts = call(
+        ywx_verify_timestamp,
+        &json!({"body": {"uniqueId": unique_id}}),
+    );
     assert_eq!(ts["data"]["verifyResult"], true, "{ts}");
     std::fs::remove_dir_all(dir).ok();
 }
@@ -147,7 +218,11 @@ fn self_sign_grant_then_orders_sign_themselves_until_quit() {
     assert_eq!(status(&waiting), "YWX-4002", "not scanned yet: {waiting}");
     assert_eq!(waiting["data"]["data"]["grantStep"], 0, "{waiting}");
 
-    control(sim, "/sim/scan", &json!({"openId": SELF_SIGN_DOCTOR, "sysTag": tag, "approve": true}));
+    control(
+        sim,
+        "/sim/scan",
+        &json!({"openId": SELF_SIGN_DOCTOR, "sysTag": tag, "approve": true}),
+    );
     let granted = call(
         ywx_selfsign_wait,
         &json!({"openId": SELF_SIGN_DOCTOR, "sysTag": tag, "timeoutSeconds": 5}),
@@ -162,13 +237,19 @@ fn self_sign_grant_then_orders_sign_themselves_until_quit() {
     let st = call(ywx_sign_status, &json!({"body": {"uniqueId": unique_id}}));
     assert_eq!(st["data"]["status"], 2, "auto-signed: {st}");
 
-    let quit = call(ywx_selfsign_quit, &json!({"body": {"openId": SELF_SIGN_DOCTOR, "sysTag": tag}}));
+    let quit = call(
+        ywx_selfsign_quit,
+        &json!({"body": {"openId": SELF_SIGN_DOCTOR, "sysTag": tag}}),
+    );
     assert_eq!(status(&quit), "0", "{quit}");
     let mut order = hash_order(&ur_id("manual"), SELF_SIGN_DOCTOR);
     order["msg"]["head"]["sysTag"] = json!(tag);
     let unique_id = push(&order);
     let st = call(ywx_sign_status, &json!({"body": {"uniqueId": unique_id}}));
-    assert_eq!(st["data"]["status"], 0, "after quit the doctor signs by hand: {st}");
+    assert_eq!(
+        st["data"]["status"], 0,
+        "after quit the doctor signs by hand: {st}"
+    );
 }
 
 #[test]
@@ -176,7 +257,9 @@ fn oauth_login_by_scan() {
     let sim = sim();
     let r = call(ywx_oauth_authorize, &json!({}));
     assert_eq!(status(&r), "0", "{r}");
-    let png = B64.decode(r["data"]["imgBase64"].as_str().unwrap()).unwrap();
+    let png = B64
+        .decode(r["data"]["imgBase64"].as_str().unwrap())
+        .unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG QR code");
     let request_id = r["data"]["requestId"].as_str().unwrap().to_string();
     let early = call(ywx_oauth_tokeninfo, &json!({"requestId": request_id}));
@@ -207,7 +290,10 @@ fn auth_binding_order_is_claimed_by_the_doctor_who_scans() {
     let sim = sim();
     let mut order = hash_order(&ur_id("bind"), "");
     order["signType"] = json!(4);
-    order["msg"]["body"].as_object_mut().unwrap().remove("openId");
+    order["msg"]["body"]
+        .as_object_mut()
+        .unwrap()
+        .remove("openId");
     let r = call(ywx_sign_data, &order);
     assert_eq!(status(&r), "0", "{r}");
     assert!(r["data"]["authSignQRCode"].as_str().is_some(), "{r}");
@@ -215,8 +301,16 @@ fn auth_binding_order_is_claimed_by_the_doctor_who_scans() {
     let st = call(ywx_sign_status, &json!({"body": {"uniqueId": unique_id}}));
     assert_eq!(st["data"]["status"], 10, "{st}");
 
-    control(sim, "/sim/scan", &json!({"uniqueId": unique_id, "openId": SIGNING_DOCTOR, "approve": true}));
-    control(sim, "/sim/sign", &json!({"uniqueId": unique_id, "action": "sign"}));
+    control(
+        sim,
+        "/sim/scan",
+        &json!({"uniqueId": unique_id, "openId": SIGNING_DOCTOR, "approve": true}),
+    );
+    control(
+        sim,
+        "/sim/sign",
+        &json!({"uniqueId": unique_id, "action": "sign"}),
+    );
     let done = wait(&unique_id);
     assert_eq!(done["data"]["status"], 2, "{done}");
     assert_eq!(done["data"]["openId"], SIGNING_DOCTOR, "{done}");
@@ -232,7 +326,11 @@ fn pending_orders_can_be_deleted_signed_ones_cannot() {
     assert_eq!(st["data"]["status"], 8, "{st}");
 
     let signed = push(&hash_order(&ur_id("keep"), SIGNING_DOCTOR));
-    control(sim, "/sim/sign", &json!({"uniqueId": signed, "action": "sign"}));
+    control(
+        sim,
+        "/sim/sign",
+        &json!({"uniqueId": signed, "action": "sign"}),
+    );
     let r = call(ywx_sign_delete, &json!({"body": {"uniqueId": signed}}));
     assert_ne!(status(&r), "0", "{r}");
 }
@@ -261,7 +359,11 @@ fn business_pdf_pushed_from_a_file() {
     );
     assert_eq!(status(&r), "0", "{r}");
     let unique_id = r["data"]["uniqueId"].as_str().unwrap().to_string();
-    control(sim, "/sim/sign", &json!({"uniqueId": unique_id, "action": "sign"}));
+    control(
+        sim,
+        "/sim/sign",
+        &json!({"uniqueId": unique_id, "action": "sign"}),
+    );
     let result = call(ywx_sign_result, &json!({"body": {"uniqueId": unique_id}}));
     let signed = B64
         .decode(result["data"]["signedPdfBase64"].as_str().unwrap())
@@ -293,6 +395,9 @@ fn list_by_time_pages_through_todays_orders() {
     assert_eq!(first["data"]["pages"].as_i64().unwrap(), (total + 4) / 5);
     assert_eq!(first["data"]["list"].as_array().unwrap().len(), 5);
     // pageNum and pageSize default to 1 and 10.
-    let default = call(ywx_sign_list, &json!({"body": {"startDate": start, "endDate": end}}));
+    let default = call(
+        ywx_sign_list,
+        &json!({"body": {"startDate": start, "endDate": end}}),
+    );
     assert_eq!(default["data"]["pageSize"], 10, "{default}");
 }

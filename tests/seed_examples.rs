@@ -18,7 +18,9 @@ fn doctor_search_example_2_3_2() {
     sim();
     let r = call(
         ywx_doctor_search,
-        &example(r#"{"head":{"clientId":"2017070411003371"},"body":{"openId":"46f4064de8a71feaqd414wfc9cyd06f74f7"}}"#),
+        &example(
+            r#"{"head":{"clientId":"2017070411003371"},"body":{"openId":"46f4064de8a71feaqd414wfc9cyd06f74f7"}}"#,
+        ),
     );
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["openId"], "46f4064de8a71feaqd414wfc9cyd06f74f7");
@@ -42,7 +44,10 @@ fn oauth_examples_3_3() {
         &json!({"clientId": "2017070411003376", "requestId": "a4945a94fec453c9df50c7dbe393631b"}),
     );
     assert_ne!(status(&r), "0", "{r}");
-    assert!(!status(&r).starts_with("YWX-"), "the gateway answers it: {r}");
+    assert!(
+        !status(&r).starts_with("YWX-"),
+        "the gateway answers it: {r}"
+    );
 }
 
 #[test]
@@ -50,18 +55,27 @@ fn selfsign_examples_4_3_1_to_4_3_3() {
     sim();
     let r = call(
         ywx_selfsign_request,
-        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#),
+        &example(
+            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#,
+        ),
     );
     assert_eq!(status(&r), "0", "{r}");
-    assert!(r["data"].as_str().is_some_and(|s| s.len() > 100), "QR base64: {r}");
+    assert!(
+        r["data"].as_str().is_some_and(|s| s.len() > 100),
+        "QR base64: {r}"
+    );
     let r = call(
         ywx_selfsign_result,
-        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045"}}"#),
+        &example(
+            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045"}}"#,
+        ),
     );
     assert_eq!(status(&r), "0", "{r}");
     let r = call(
         ywx_selfsign_quit,
-        &example(r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#),
+        &example(
+            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#,
+        ),
     );
     assert_eq!(status(&r), "0", "{r}");
 }
@@ -151,7 +165,9 @@ fn list_by_time_example_5_1_1() {
     sim();
     let r = call(
         ywx_sign_list,
-        &example(r#"{"head":{"clientId":"2017070411003376"},"body":{"startDate":"2018-08-02 00:00:00","endDate":"2018-08-04 00:00:00","pageNum":"1","pageSize":"20"}}"#),
+        &example(
+            r#"{"head":{"clientId":"2017070411003376"},"body":{"startDate":"2018-08-02 00:00:00","endDate":"2018-08-04 00:00:00","pageNum":"1","pageSize":"20"}}"#,
+        ),
     );
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["total"], 0, "{r}");

@@ -85,7 +85,11 @@ pub fn ur_id(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{prefix}{}{}", nanos % 1_000_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}{}",
+        nanos % 1_000_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A hash order as the seed's example (4.3.5) shows it.
