@@ -146,15 +146,7 @@ impl Transport {
         let host = &self.base_url;
         match e {
             ureq::Error::Timeout(_) => (timeout(url, self.timeout_ms), true),
-            ureq::Error::HostNotFound => (
-                Error::new(
-                    &codes::NETWORK_UNREACHABLE,
-                    format!(
-                        "无法解析网关域名 {host}（DNS 失败）。请检查 baseUrl 的拼写、本机 DNS 设置或 hosts 文件"
-                    ),
-                ),
-                true,
-            ),
+            ureq::Error::HostNotFound => (dns_error(host), true),
             ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
                 (tls_error(host, &e.to_string()), false)
             }
@@ -165,6 +157,7 @@ impl Transport {
                         (timeout(url, self.timeout_ms), true)
                     }
                     _ if looks_like_tls(&text) => (tls_error(host, &text), false),
+                    _ if looks_like_dns(&text) => (dns_error(host), true),
                     ErrorKind::ConnectionRefused => (
                         Error::new(
                             &codes::NETWORK_UNREACHABLE,
@@ -255,6 +248,23 @@ fn tls_error(host: &str, detail: &str) -> Error {
             "与网关 {host} 的 TLS 握手失败：{detail}。若网关使用医院自签证书，请在配置 tls.caFile 中指定其 CA 证书（PEM）；也请检查本机时间是否正确"
         ),
     )
+}
+
+fn dns_error(host: &str) -> Error {
+    Error::new(
+        &codes::NETWORK_UNREACHABLE,
+        format!(
+            "无法解析网关域名 {host}（DNS 失败）。请检查 baseUrl 的拼写、本机 DNS 设置或 hosts 文件"
+        ),
+    )
+}
+
+/// getaddrinfo's words on Linux and Windows for a name that does not resolve.
+fn looks_like_dns(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("lookup address")
+        || t.contains("name or service not known")
+        || t.contains("no such host")
 }
 
 fn looks_like_tls(text: &str) -> bool {
