@@ -39,11 +39,12 @@ pub fn bad(msg: impl Into<String>) -> ApiErr {
 
 /// Parse a request body as a JSON object.
 pub fn parse_body(body: &[u8]) -> R<Value> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body); // tolerate a UTF-8 BOM
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(bad("参数错误：请求体为空，需要 JSON 对象"));
     }
     let v: Value = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("参数错误：请求体不是合法的 JSON（{e}）")))?;
+        .map_err(|e| bad(format!("参数错误：请求体不是合法的 UTF-8 JSON（{e}）")))?;
     if !v.is_object() {
         return Err(bad("参数错误：请求体必须是 JSON 对象"));
     }

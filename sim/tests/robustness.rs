@@ -100,6 +100,21 @@ fn bad_input_is_a_clear_gateway_error() {
     };
     let q = "/gateway/recipe/querySignDataByUniqueId";
     check(q, "{", "JSON");
+    // GBK bytes (not UTF-8) are a clear error; a UTF-8 BOM is tolerated
+    let (st, text) = c.post_bytes(
+        q,
+        b"{\"head\":{\"clientId\":\"2017070411003376\"},\"body\":{\"uniqueId\":\"\xd5\xc5\"}}",
+    );
+    assert_eq!(st, 200);
+    assert!(
+        text.contains("\"1001\"") && text.contains("UTF-8"),
+        "{text}"
+    );
+    let (_, text) = c.post_bytes(
+        SEARCH,
+        &[b"\xef\xbb\xbf", search_body().as_bytes()].concat(),
+    );
+    assert!(text.contains("\"status\":\"0\""), "{text}");
     check(q, "", "请求体");
     check(q, "[1,2]", "JSON 对象");
     check(q, "\"x\"", "JSON 对象");
@@ -624,6 +639,30 @@ fn binary_prints_listening_line() {
             .unwrap()
             .contains("ordersByState")
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM stops it promptly
+    #[cfg(unix)]
+    {
+        let st = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let t0 = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "{status}");
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(5),
+                "did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }

@@ -43,6 +43,10 @@ impl C {
 
     /// POST a raw body, answer (HTTP status, body text).
     pub fn post_raw(&self, path: &str, body: &str) -> (u16, String) {
+        self.post_bytes(path, body.as_bytes())
+    }
+
+    pub fn post_bytes(&self, path: &str, body: &[u8]) -> (u16, String) {
         let mut r = self
             .agent
             .post(&self.url(path))
