@@ -725,3 +725,14 @@ fn stop_frees_port() {
     assert!(t0.elapsed().as_secs() < 3);
     std::net::TcpListener::bind(addr).expect("port freed");
 }
+
+#[test]
+fn starts_quickly_and_in_parallel() {
+    let t0 = std::time::Instant::now();
+    let sims: Vec<Sim> = (0..4).map(|_| Sim::start()).collect();
+    let ports: std::collections::HashSet<u16> = sims.iter().map(|s| s.addr().port()).collect();
+    assert_eq!(ports.len(), 4);
+    drop(sims);
+    assert!(t0.elapsed().as_secs() < 5, "{:?}", t0.elapsed());
+    eprintln!("4 start/stop: {:?}", t0.elapsed());
+}
