@@ -9,7 +9,8 @@
  *   "error" object {"code","field"} (see YWX_E_* below).
  * - Strings in and out are in the configured encoding: "utf-8" (default) or
  *   "gbk" (read and written as GB18030).
- * - Input strings are only read during the call; the caller keeps ownership.
+ * - Input strings are NULL or NUL-terminated, only read during the call;
+ *   the caller keeps ownership. ywx_free takes only pointers ywx returned.
  * - Every function is thread-safe and never lets a crash reach the caller.
  * - On 32-bit Windows every function is __stdcall (YWX_CALL), exported
  *   under its plain name (no @N decoration).

@@ -12,7 +12,8 @@ pub struct Error {
     pub code: &'static Code,
     pub message: String,
     pub field: Option<String>,
-    pub data: Value,
+    /// Boxed: the error travels in every `Result` and stays small.
+    pub data: Box<Value>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -23,7 +24,7 @@ impl Error {
             code,
             message: message.into(),
             field: None,
-            data: Value::Null,
+            data: Box::new(Value::Null),
         }
     }
 
@@ -34,12 +35,12 @@ impl Error {
             code: &codes::INVALID_ARGUMENT,
             message: format!("{field} {}", rule.as_ref()),
             field: Some(field),
-            data: Value::Null,
+            data: Box::new(Value::Null),
         }
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
-        self.data = data;
+        self.data = Box::new(data);
         self
     }
 
@@ -71,7 +72,7 @@ impl Error {
         json!({
             "status": self.code.status(),
             "message": self.message,
-            "data": self.data,
+            "data": *self.data,
             "error": error,
         })
     }

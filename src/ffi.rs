@@ -5,6 +5,12 @@
 //! and returns a JSON envelope allocated here, freed by `ywx_free`.
 //! build.rs feeds this file to cbindgen to write `include/ywx.h`; the doc
 //! comments below are the header's documentation.
+//!
+//! Safety, for every `unsafe` export: each `const char *` is NULL or a
+//! NUL-terminated string readable for the call's duration; `ywx_free` takes
+//! only pointers returned by ywx; `ywx_call_buf`'s `out` has `out_size`
+//! writable bytes. The header's preamble states this once for all.
+#![allow(clippy::missing_safety_doc)]
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int};
