@@ -239,3 +239,30 @@ fn config_file_named_by_ywx_config_and_secret_masked() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn file_dir_writes_qr_codes_and_stamps_as_files() {
+    let sim = Sim::start();
+    let dir = std::env::temp_dir().join(format!("ywx-files-{}", ur_id("")));
+    let mut config = config_for(sim.base_url());
+    config["fileDir"] = json!(dir);
+    with_config(config, || {
+        let r = call(ywx_oauth_authorize, &json!({}));
+        let png = std::fs::read(r["data"]["imgFile"].as_str().expect("imgFile added")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{r}");
+        let r = call(
+            ywx_selfsign_request,
+            &json!({"body": {"openId": ywx_sim::SELF_SIGN_DOCTOR}}),
+        );
+        let png = std::fs::read(r["dataFile"].as_str().expect("dataFile added")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{r}");
+        let r = call(
+            ywx_sign_data,
+            &hash_order(&ur_id("file"), ywx_sim::SIGNING_DOCTOR),
+        );
+        let stamp =
+            std::fs::read(r["data"]["stampFile"].as_str().expect("stampFile added")).unwrap();
+        assert!(stamp.starts_with(b"\x89PNG"), "{r}");
+    });
+    std::fs::remove_dir_all(dir).ok();
+}
