@@ -28,9 +28,6 @@ fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
     if shape == Shape::Msg && (field.starts_with("head.") || field.starts_with("body.")) {
         v = v.get("msg")?;
     }
-    if field == "body" || field == "head" {
-        return v.get(field);
-    }
     for key in field.split('.') {
         v = v.get(key)?;
     }

@@ -8,6 +8,7 @@ mod common;
 use common::{call, sim, status};
 use serde_json::{Value, json};
 use ywx::ffi::*;
+use ywx_sim::seed_examples::*;
 
 fn example(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
@@ -16,12 +17,7 @@ fn example(text: &str) -> Value {
 #[test]
 fn doctor_search_example_2_3_2() {
     sim();
-    let r = call(
-        ywx_doctor_search,
-        &example(
-            r#"{"head":{"clientId":"2017070411003371"},"body":{"openId":"46f4064de8a71feaqd414wfc9cyd06f74f7"}}"#,
-        ),
-    );
+    let r = call(ywx_doctor_search, &example(EX_DOCTOR_SEARCH));
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["openId"], "46f4064de8a71feaqd414wfc9cyd06f74f7");
     assert_eq!(r["data"]["process"], "2");
@@ -53,64 +49,22 @@ fn oauth_examples_3_3() {
 #[test]
 fn selfsign_examples_4_3_1_to_4_3_3() {
     sim();
-    let r = call(
-        ywx_selfsign_request,
-        &example(
-            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#,
-        ),
-    );
+    let r = call(ywx_selfsign_request, &example(EX_SELF_SIGN_REQUEST));
     assert_eq!(status(&r), "0", "{r}");
     assert!(
         r["data"].as_str().is_some_and(|s| s.len() > 100),
         "QR base64: {r}"
     );
-    let r = call(
-        ywx_selfsign_result,
-        &example(
-            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045"}}"#,
-        ),
-    );
+    let r = call(ywx_selfsign_result, &example(EX_SELF_SIGN_RESULT));
     assert_eq!(status(&r), "0", "{r}");
-    let r = call(
-        ywx_selfsign_quit,
-        &example(
-            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his"}}"#,
-        ),
-    );
+    let r = call(ywx_selfsign_quit, &example(EX_SELF_SIGN_QUIT));
     assert_eq!(status(&r), "0", "{r}");
 }
 
 #[test]
 fn sign_data_example_4_3_5() {
     sim();
-    let r = call(
-        ywx_sign_data,
-        &example(
-            r#"{
-    "signType": "0",
-    "msg": {
-        "head": {
-            "clientId": "2017070411003376",
-            "templateId": "hash_023",
-            "clientSecret": "2021112519000550",
-            "channelID": "",
-            "sysTag": "his"
-            },
-        "body": {
-            "urId": "62420111136",
-            "openId": "aa69bbd2b150006aq5164wfe4dybd786d1a",
-            "patientName": "天猫",
-            "patientAge": "11",
-            "patientSex": "男",
-            "patientCard": "535689193101071814",
-            "patientCardType": "SF",
-            "recipeTime": "2017-06-11 11:32:33",
-            "hashValue": "LM0WEHidhjstcPCvVVdEMHSK7lwAAAAAAAAAAAAAAAA=",
-            "hashType": "SHA-256"
-        }
-    }}"#,
-        ),
-    );
+    let r = call(ywx_sign_data, &example(EX_SIGN_DATA));
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["uniqueId"].as_str().unwrap().len(), 32, "{r}");
     assert!(r["data"]["timeStampSignData"].as_str().is_some(), "{r}");
@@ -119,12 +73,7 @@ fn sign_data_example_4_3_5() {
 #[test]
 fn business_example_4_3_6_placeholder_is_named() {
     sim();
-    let r = call(
-        ywx_sign_business,
-        &example(
-            r#"{"signType":"0","msg":{"body":{"urId":"00001","openId":"2f6d8818253b2d38qd744w52f6y9a3f8b01","viewName":"测试","viewTime":"2017-11-15 14:45:33","pdfBase64":"pdfBase64","viewSubject":"xxxxxx主题xxxxxx","viewRemark":"备注"},"head":{"templateId":"personPdf","accessToken":"ad428569108d4199ae578cb707a07fde","clientId":"2015112716143751"}}}"#,
-        ),
-    );
+    let r = call(ywx_sign_business, &example(EX_BUSINESS));
     assert_eq!(status(&r), "YWX-1002", "{r}");
     assert_eq!(r["error"]["code"], "INVALID_ARGUMENT");
     assert_eq!(r["error"]["field"], "body.pdfBase64");
@@ -135,22 +84,10 @@ fn business_example_4_3_6_placeholder_is_named() {
 fn order_examples_name_orders_that_do_not_exist() {
     sim();
     let unknown = [
-        (
-            ywx_sign_status as common::Export,
-            r#"{"head":{"clientId":"2017070411003376"},"body":{"uniqueId":"57cacee629a94aa4959bcfb1b939a472"}}"#,
-        ),
-        (
-            ywx_sign_delete,
-            r#"{"head":{"clientId":"2017070411003376"},"body":{"uniqueId":"57cacee629a94aa4959bcfb1b939a472"}}"#,
-        ),
-        (
-            ywx_verify_data,
-            r#"{"head":{"clientId":"2017070411003376","templateId":"hash_023","uniqueId":"58dfd52e1e5042869db2406d57b71e5b"},"body":{"urId":"62420111136","openId":"aa69bbd2b150006aq5164wfe4dybd786d1a","patientName":"天猫","patientAge":"11","patientSex":"男","patientCard":"535689193101071814","patientCardType":"SF","recipeTime":"2017-06-11 11:32:33","hashValue":"LM0WEHidhjstcPCvVVdEMHSK7lwAAAAAAAAAAAAAAAA=","hashType":"SHA-256"}}"#,
-        ),
-        (
-            ywx_verify_timestamp,
-            r#"{"head":{"clientId":"2017070411003376","clientSecret":"2021112519000550"},"body":{"uniqueId":"c1ac09f4def444f3aa5857cb65206045"}}"#,
-        ),
+        (ywx_sign_status as common::Export, EX_QUERY),
+        (ywx_sign_delete, EX_DELETE),
+        (ywx_verify_data, EX_VERIFY),
+        (ywx_verify_timestamp, EX_VERIFY_TS),
     ];
     for (f, text) in unknown {
         let r = call(f, &example(text));
@@ -163,12 +100,7 @@ fn order_examples_name_orders_that_do_not_exist() {
 #[test]
 fn list_by_time_example_5_1_1() {
     sim();
-    let r = call(
-        ywx_sign_list,
-        &example(
-            r#"{"head":{"clientId":"2017070411003376"},"body":{"startDate":"2018-08-02 00:00:00","endDate":"2018-08-04 00:00:00","pageNum":"1","pageSize":"20"}}"#,
-        ),
-    );
+    let r = call(ywx_sign_list, &example(EX_LIST));
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["total"], 0, "{r}");
 }

@@ -13,6 +13,7 @@ mod fields;
 mod gateway;
 mod img;
 mod pki;
+pub mod seed_examples;
 mod world;
 
 use bytes::Bytes;

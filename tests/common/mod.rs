@@ -92,26 +92,15 @@ pub fn ur_id(prefix: &str) -> String {
     )
 }
 
-/// A hash order as the seed's example (4.3.5) shows it.
+/// The seed's sign-data example (4.3.5) with its own urId and doctor.
 pub fn hash_order(ur_id: &str, open_id: &str) -> Value {
-    json!({
-        "signType": "0",
-        "msg": {
-            "head": {"templateId": "hash_023", "channelID": "", "sysTag": "his"},
-            "body": {
-                "urId": ur_id,
-                "openId": open_id,
-                "patientName": "天猫",
-                "patientAge": "11",
-                "patientSex": "男",
-                "patientCard": "535689193101071814",
-                "patientCardType": "SF",
-                "recipeTime": "2017-06-11 11:32:33",
-                "hashValue": "LM0WEHidhjstcPCvVVdEMHSK7lwAAAAAAAAAAAAAAAA=",
-                "hashType": "SHA-256"
-            }
-        }
-    })
+    let mut order: Value = serde_json::from_str(ywx_sim::seed_examples::EX_SIGN_DATA).unwrap();
+    let head = order["msg"]["head"].as_object_mut().unwrap();
+    head.remove("clientId");
+    head.remove("clientSecret");
+    order["msg"]["body"]["urId"] = json!(ur_id);
+    order["msg"]["body"]["openId"] = json!(open_id);
+    order
 }
 
 /// A small valid PDF.
