@@ -429,6 +429,30 @@ char *YWX_CALL ywx_selfsign_wait(const char *request_json);
  */
 char *YWX_CALL ywx_oauth_wait(const char *request_json);
 
+/**
+ * Lists the offline outbox (断网缓存): the sign pushes that could not reach
+ * the gateway and were stored to be delivered later.
+ *
+ * `request_json`: `{"urId":"...","state":"queued"|"delivered"|"failed"}`,
+ * both optional; NULL or `{}` lists everything. Answers
+ * `{"status":"0","data":{"items":[{"urId","method","state","attempts",
+ * "lastError","queuedAt","deliveredAt","response"}]}}`; `response` is the
+ * gateway's answer once delivered (its `data.uniqueId`). Free the result
+ * with `ywx_free`. Thread-safe; several processes may share the outbox file.
+ */
+char *YWX_CALL ywx_outbox_list(const char *request_json);
+
+/**
+ * Delivers the queued pushes now, in order, and reports what happened:
+ * `{"status":"0","data":{"delivered":n,"failed":n,"queued":n,"items":[...]}}`
+ * where `queued` counts those still waiting (gateway unreachable).
+ *
+ * `request_json`: `{"urId":"..."}` to deliver one item, or NULL / `{}`
+ * for all. Blocks while delivering. Free the result with `ywx_free`.
+ * Thread-safe; an item is never delivered twice, even by two processes.
+ */
+char *YWX_CALL ywx_outbox_flush(const char *request_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

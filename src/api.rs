@@ -142,6 +142,8 @@ pub const LOCAL_METHODS: &[&str] = &[
     "sign_wait",
     "selfsign_wait",
     "oauth_wait",
+    "outbox_list",
+    "outbox_flush",
     "init",
     "shutdown",
     "version",
@@ -194,6 +196,8 @@ fn dispatch(method: &str, request: &str, key: &mut String) -> Result<transport::
         }
         (None, "selfsign_wait") => wait::selfsign(value),
         (None, "oauth_wait") => wait::oauth(value),
+        (None, "outbox_list") => crate::outbox::list(&*client()?, &value).map(local),
+        (None, "outbox_flush") => crate::outbox::flush(&*client()?, &value).map(local),
         _ => unreachable!("every local method is dispatched above"),
     }
 }

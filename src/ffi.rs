@@ -82,6 +82,13 @@ fn export(method: &str, request_json: *const c_char) -> *mut c_char {
     into_c(guard(|| run(method, unsafe { bytes(request_json) })))
 }
 
+/// A method whose request is optional: NULL means `{}`.
+fn export_optional(method: &str, request_json: *const c_char) -> *mut c_char {
+    // SAFETY: the caller passes NULL or a valid C string (header contract).
+    let request = unsafe { bytes(request_json) }.unwrap_or(b"{}");
+    into_c(guard(|| run(method, Some(request))))
+}
+
 /// The method name given to `ywx_call`/`ywx_call_buf`.
 fn method_name(method: *const c_char) -> Result<String, Error> {
     // SAFETY: the caller passes NULL or a valid C string (header contract).
@@ -433,4 +440,30 @@ pub unsafe extern "system" fn ywx_selfsign_wait(request_json: *const c_char) -> 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_oauth_wait(request_json: *const c_char) -> *mut c_char {
     export("oauth_wait", request_json)
+}
+
+/// Lists the offline outbox (断网缓存): the sign pushes that could not reach
+/// the gateway and were stored to be delivered later.
+///
+/// `request_json`: `{"urId":"...","state":"queued"|"delivered"|"failed"}`,
+/// both optional; NULL or `{}` lists everything. Answers
+/// `{"status":"0","data":{"items":[{"urId","method","state","attempts",
+/// "lastError","queuedAt","deliveredAt","response"}]}}`; `response` is the
+/// gateway's answer once delivered (its `data.uniqueId`). Free the result
+/// with `ywx_free`. Thread-safe; several processes may share the outbox file.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_outbox_list(request_json: *const c_char) -> *mut c_char {
+    export_optional("outbox_list", request_json)
+}
+
+/// Delivers the queued pushes now, in order, and reports what happened:
+/// `{"status":"0","data":{"delivered":n,"failed":n,"queued":n,"items":[...]}}`
+/// where `queued` counts those still waiting (gateway unreachable).
+///
+/// `request_json`: `{"urId":"..."}` to deliver one item, or NULL / `{}`
+/// for all. Blocks while delivering. Free the result with `ywx_free`.
+/// Thread-safe; an item is never delivered twice, even by two processes.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_outbox_flush(request_json: *const c_char) -> *mut c_char {
+    export_optional("outbox_flush", request_json)
 }

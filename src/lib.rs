@@ -15,6 +15,7 @@ pub mod error;
 pub mod ffi;
 mod files;
 mod log;
+pub mod outbox;
 mod platform;
 pub mod request;
 pub mod rules;
