@@ -109,6 +109,16 @@ pub fn init(config_text: Option<&str>) -> Value {
         None => config::load_file(),
         Some(text) => Config::parse(text, None).map(|c| (c, Source::Json)),
     };
+    start(loaded)
+}
+
+/// Puts a parsed config in force (the `ywx` command adjusts the file's
+/// config before, e.g. to run without the delivery thread).
+pub fn init_config(config: Config, source: Source) -> Value {
+    start(Ok((config, source)))
+}
+
+fn start(loaded: Result<(Config, Source)>) -> Value {
     // The old client's delivery thread stops before the new one's starts.
     let old = CLIENT.write().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(old) = old {

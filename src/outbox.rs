@@ -12,7 +12,7 @@
 //! from the config in force when the item is delivered.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (method, client_id, ur_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
+CREATE INDEX IF NOT EXISTS outbox_ur_id ON outbox (ur_id);
 PRAGMA user_version = 1;
 ";
 
@@ -59,6 +60,9 @@ const INLINE_BATCH: usize = 16;
 /// How long SQLite waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often finished items are purged (besides when the file is opened).
+const PURGE_EVERY_MS: i64 = 10 * 60 * 1000;
+
 /// The states `ywx_outbox_list` shows.
 const STATES: [&str; 3] = ["queued", "delivered", "failed"];
 
@@ -69,13 +73,21 @@ pub struct Outbox {
     lease: Duration,
     /// `pid-nanos`: tells this process's leases from a dead predecessor's.
     token: String,
-    conn: Mutex<Option<Connection>>,
+    conn: Mutex<Option<Db>>,
     /// When the gateway was last found unreachable (cleared by any answer).
     down_since: Mutex<Option<Instant>>,
     /// Whether this process may have something queued (a hint, never trusted
     /// to skip the background thread's periodic look at the file).
     maybe_queued: AtomicBool,
+    /// When finished items were last purged (ms since the epoch).
+    purged_at: AtomicI64,
     worker: Mutex<Option<Worker>>,
+}
+
+/// The connection, and whether commits are synced (synchronous FULL) now.
+struct Db {
+    conn: Connection,
+    durable: bool,
 }
 
 struct Worker {
@@ -184,6 +196,7 @@ impl Outbox {
             conn: Mutex::new(None),
             down_since: Mutex::new(None),
             maybe_queued: AtomicBool::new(config.outbox.path.exists()),
+            purged_at: AtomicI64::new(0),
             worker: Mutex::new(None),
         }
     }
@@ -199,19 +212,56 @@ impl Outbox {
     // ----- the database -------------------------------------------------
 
     /// The open database, opened (and created owner-only) on first use.
-    fn db(&self) -> Result<MutexGuard<'_, Option<Connection>>> {
+    fn db(&self) -> Result<MutexGuard<'_, Option<Db>>> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(open(&self.settings.path, self.settings.purge_after_hours)?);
+            let conn = open(&self.settings.path)?;
+            *guard = Some(Db {
+                conn,
+                durable: true,
+            });
+        }
+        let now = now_ms();
+        if now - self.purged_at.load(Ordering::Relaxed) > PURGE_EVERY_MS {
+            self.purged_at.store(now, Ordering::Relaxed);
+            let horizon = now - (self.settings.purge_after_hours as i64).saturating_mul(3_600_000);
+            let db = guard.as_ref().expect("opened above");
+            db.conn
+                .execute(
+                    "DELETE FROM outbox WHERE state IN ('delivered', 'failed') AND finished_ms < ?1",
+                    params![horizon],
+                )
+                .map_err(|e| db_error(&self.settings.path, e))?;
         }
         Ok(guard)
     }
 
-    /// Runs `f` on the database; a failure names the file.
-    fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+    /// Runs `f` on the database; a failure names the file. `durable`:
+    /// the commit is on disk before this returns (synchronous FULL), as an
+    /// enqueue must be. Delivery bookkeeping needs no sync of its own: if a
+    /// power cut loses it, the item is sent again, which the gateway's
+    /// keying by urId makes harmless.
+    fn with_db_sync<T>(
+        &self,
+        durable: bool,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let mut guard = self.db()?;
-        let conn = guard.as_mut().expect("opened by db()");
-        f(conn).map_err(|e| db_error(&self.settings.path, e))
+        let db = guard.as_mut().expect("opened by db()");
+        let run = |db: &mut Db| {
+            if db.durable != durable {
+                let mode = if durable { "FULL" } else { "NORMAL" };
+                db.conn
+                    .execute_batch(&format!("PRAGMA synchronous = {mode};"))?;
+                db.durable = durable;
+            }
+            f(&mut db.conn)
+        };
+        run(db).map_err(|e| db_error(&self.settings.path, e))
+    }
+
+    fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        self.with_db_sync(false, f)
     }
 
     // ----- pushes ---------------------------------------------------------
@@ -304,7 +354,7 @@ impl Outbox {
         }
         let request = stored.to_string();
         let now = local_time();
-        let result = self.with_db(|c| {
+        let result = self.with_db_sync(true, |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let existing: Option<(String, Option<String>)> = tx
                 .query_row(
@@ -346,8 +396,8 @@ impl Outbox {
                 Err(_) => Err(self.queued_error(method, ur_id, Some(why))),
             },
             Ok(None) => {
+                // No wake-up: the gateway is down; the thread's timer retries.
                 self.maybe_queued.store(true, Ordering::SeqCst);
-                self.wake();
                 Err(self.queued_error(method, ur_id, Some(why)))
             }
             Err(db) => Err(match network_error {
@@ -690,17 +740,35 @@ impl Outbox {
         if seqs.is_some_and(|s| s.is_empty()) {
             return Ok(Vec::new());
         }
-        let wanted: Option<String> =
-            seqs.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        // Only the filters given, so that SQLite uses the urId index.
+        let mut clauses = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(u) = ur_id {
+            args.push(u.into());
+            clauses.push(format!("ur_id = ?{}", args.len()));
+        }
+        if let Some(st) = state {
+            args.push(st.into());
+            clauses.push(format!("state = ?{}", args.len()));
+        }
+        if let Some(seqs) = seqs {
+            args.push(serde_json::to_string(seqs).unwrap_or_else(|_| "[]".into()));
+            clauses.push(format!(
+                "seq IN (SELECT value FROM json_each(?{}))",
+                args.len()
+            ));
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         self.with_db(|c| {
-            let mut stmt = c.prepare_cached(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT ur_id, method, state, attempts, last_error, queued_at, delivered_at, response
-                 FROM outbox
-                 WHERE (?1 IS NULL OR ur_id = ?1) AND (?2 IS NULL OR state = ?2)
-                   AND (?3 IS NULL OR seq IN (SELECT value FROM json_each(?3)))
-                 ORDER BY seq",
-            )?;
-            stmt.query_map(params![ur_id, state, wanted], |r| {
+                 FROM outbox {filter} ORDER BY seq"
+            ))?;
+            stmt.query_map(rusqlite::params_from_iter(&args), |r| {
                 let response: Option<String> = r.get(7)?;
                 Ok(json!({
                     "urId": r.get::<_, String>(0)?,
@@ -814,18 +882,17 @@ fn worker_loop(client: Weak<Client>, signal: Arc<Signal>) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             outbox.pass(&client, None, false, usize::MAX)
         }));
+        // Backoff while unreachable: doubling, at most 12 intervals or a minute.
+        let longest = (interval * 12).min(MAX_BACKOFF).max(interval);
         delay = match result {
-            Ok(Ok(pass)) if pass.unreachable.is_some() => {
-                (delay * 2).clamp(interval, MAX_BACKOFF.max(interval))
-            }
+            Ok(Ok(pass)) if pass.unreachable.is_some() => (delay * 2).clamp(interval, longest),
             _ => interval,
         };
     }
 }
 
-/// Opens (creating owner-only) the outbox database, WAL and synchronous
-/// FULL, and purges items finished more than `purge_hours` ago.
-fn open(path: &Path, purge_hours: u64) -> Result<Connection> {
+/// Opens (creating owner-only) the outbox database, WAL and synchronous FULL.
+fn open(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| db_error(path, e))?;
     }
@@ -836,11 +903,6 @@ fn open(path: &Path, purge_hours: u64) -> Result<Connection> {
         c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         c.execute_batch("PRAGMA synchronous = FULL;")?;
         c.execute_batch(SCHEMA)?;
-        let horizon = now_ms() - (purge_hours as i64).saturating_mul(3_600_000);
-        c.execute(
-            "DELETE FROM outbox WHERE state IN ('delivered', 'failed') AND finished_ms < ?1",
-            params![horizon],
-        )?;
         Ok(())
     };
     setup(&conn).map_err(|e| db_error(path, e))?;
