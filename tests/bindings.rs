@@ -264,7 +264,9 @@ fn pascal_flow_under_valgrind_has_no_definite_leaks() {
     let valgrind = Command::new("valgrind").arg("--version").output();
     if !matches!(&valgrind, Ok(o) if o.status.success()) {
         if std::env::var("YWX_SKIP_VALGRIND").as_deref() == Ok("1") {
-            eprintln!("*** valgrind is not installed: leak check SKIPPED (YWX_SKIP_VALGRIND=1) ***");
+            eprintln!(
+                "*** valgrind is not installed: leak check SKIPPED (YWX_SKIP_VALGRIND=1) ***"
+            );
             return;
         }
         panic!(
@@ -474,7 +476,10 @@ fn assert_all_freed(what: &str, c: &Counts, at_least: u64) {
         "{what}: only {} strings returned: did the flow go through the stand-in?",
         c.returned
     );
-    assert_eq!(c.bad_free, 0, "{what}: ywx_free of a pointer not returned or freed twice");
+    assert_eq!(
+        c.bad_free, 0,
+        "{what}: ywx_free of a pointer not returned or freed twice"
+    );
     assert_eq!(c.live, 0, "{what}: {} returned strings never freed", c.live);
     assert_eq!(c.freed, c.returned, "{what}: {c:?}");
 }
@@ -694,7 +699,9 @@ fn name_before_paren(s: &str) -> String {
 
 /// The first double-quoted string after `marker` (case-insensitive).
 fn quoted_after(line: &str, marker: &str) -> Option<String> {
-    let at = line.to_ascii_lowercase().find(&marker.to_ascii_lowercase())?;
+    let at = line
+        .to_ascii_lowercase()
+        .find(&marker.to_ascii_lowercase())?;
     let rest = &line[at + marker.len()..];
     let open = rest.find('"')?;
     let close = rest[open + 1..].find('"')?;
@@ -744,7 +751,12 @@ fn powerbuilder_declares_every_export() {
             );
         }
         if export == "ywx_call_buf" {
-            let third = params.split(',').nth(2).unwrap_or("").trim().to_ascii_lowercase();
+            let third = params
+                .split(',')
+                .nth(2)
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             assert!(
                 third.starts_with("ref string"),
                 "ywx_call_buf's out must be ref string: {line}"
@@ -847,7 +859,10 @@ fn delphi_declares_every_export() {
         {
             continue;
         }
-        assert!(line.contains("; stdcall;"), "Delphi: stdcall missing: {line}");
+        assert!(
+            line.contains("; stdcall;"),
+            "Delphi: stdcall missing: {line}"
+        );
         let name: String = line
             .split_whitespace()
             .nth(1)
