@@ -30,7 +30,7 @@ use crate::transport::Reply;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq          INTEGER PRIMARY KEY,
     method       TEXT    NOT NULL,
     client_id    TEXT    NOT NULL,
     ur_id        TEXT    NOT NULL,
@@ -274,6 +274,13 @@ impl Outbox {
             return client.send(ep, &value);
         };
         let cid = client_id(&value);
+        if self.recently_down() {
+            // Straight to the outbox; `enqueue` itself answers a urId
+            // already queued or delivered.
+            let why = "网关在不久前无法连接";
+            return self.enqueue(ep.name, &cid, &ur_id, &value, why, None);
+        }
+        let mut failed_before = false;
         if self.settings.path.exists() {
             match self.lookup(ep.name, &cid, &ur_id)? {
                 Some((_, state, Some(text))) if state == "delivered" => {
@@ -282,11 +289,8 @@ impl Outbox {
                     }
                 }
                 Some((seq, state, _)) if state == "queued" => {
-                    // Already waiting: no second entry. Try it now unless
-                    // the gateway is known to be down.
-                    if !self.recently_down()
-                        && let Some(claimed) = self.claim(Some(seq))?
-                    {
+                    // Already waiting: no second entry. Try it now.
+                    if let Some(claimed) = self.claim(Some(seq))? {
                         match self.deliver(client, claimed)? {
                             Outcome::Delivered(r) | Outcome::Failed(r) => return Ok(r),
                             Outcome::Unreachable(_) => {}
@@ -294,17 +298,16 @@ impl Outbox {
                     }
                     return Err(self.queued_error(ep.name, &ur_id, None));
                 }
-                _ => {}
+                Some((_, state, _)) => failed_before = state == "failed",
+                None => {}
             }
-        }
-        if self.recently_down() {
-            let why = "网关在不久前无法连接";
-            return self.enqueue(ep.name, &cid, &ur_id, &value, why, None);
         }
         match client.send(ep, &value) {
             Ok(reply) => {
                 self.gateway_answered();
-                self.record_direct(ep.name, &cid, &ur_id, &reply);
+                if failed_before {
+                    self.record_direct(ep.name, &cid, &ur_id, &reply);
+                }
                 Ok(reply)
             }
             Err(e) if worth_queueing(&e) => {
@@ -432,7 +435,7 @@ impl Outbox {
     /// A push that went straight through after an earlier one failed for
     /// good: the list shows it delivered now.
     fn record_direct(&self, method: &str, client_id: &str, ur_id: &str, reply: &Reply) {
-        if !self.settings.path.exists() || !is_ok(reply) {
+        if !is_ok(reply) {
             return;
         }
         let now = local_time();
@@ -494,15 +497,25 @@ impl Outbox {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_ms();
             let candidates: Vec<Lease> = {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
-                     WHERE state = 'queued' AND (?1 IS NULL OR seq = ?1)
-                     ORDER BY seq LIMIT 256",
-                )?;
-                stmt.query_map(params![only], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })?
-                .collect::<rusqlite::Result<_>>()?
+                // Two statements rather than `?1 IS NULL OR`, so that SQLite
+                // walks the (state, seq) index instead of the whole table.
+                let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+                match only {
+                    Some(seq) => tx
+                        .prepare_cached(
+                            "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
+                             WHERE seq = ?1 AND state = 'queued'",
+                        )?
+                        .query_map(params![seq], row)?
+                        .collect::<rusqlite::Result<_>>()?,
+                    None => tx
+                        .prepare_cached(
+                            "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
+                             WHERE state = 'queued' ORDER BY seq LIMIT 64",
+                        )?
+                        .query_map([], row)?
+                        .collect::<rusqlite::Result<_>>()?,
+                }
             };
             let free = |lease: &Lease| match lease {
                 (_, _, None, _) => true,
