@@ -394,3 +394,35 @@ fn list_and_flush_check_their_filters() {
     assert_eq!(r["status"], "0", "{r}");
     assert_eq!(r["data"]["queued"], 0, "{r}");
 }
+
+#[test]
+fn a_business_contract_is_queued_with_its_pdf_read_at_the_call() {
+    let _t = turn();
+    let addr = dead_addr();
+    configure(
+        addr,
+        &outbox_file("biz"),
+        json!({"outbox": {"background": false}}),
+    );
+    let dir = temp_dir(&ur_id("bizpdf"));
+    let pdf = dir.join("合同.pdf");
+    std::fs::write(&pdf, tiny_pdf()).unwrap();
+    let ur = ur_id("biz");
+    let contract = json!({"signType": 0, "msg": {"head": {"templateId": "contract_001"}, "body": {
+        "urId": ur, "openId": ywx_sim::BUSINESS_DOCTOR, "viewName": "张三",
+        "viewTime": "2024-05-01 10:00:00", "pdfFile": pdf.to_str().unwrap(),
+        "viewSubject": "采购合同（2024）", "viewRemark": "请审阅"}}});
+    let r = call(ywx_sign_business, &contract);
+    expect_queued(&r, &ur);
+    assert_eq!(r["data"]["method"], "sign_business");
+    // The PDF was read when the call returned: moving it changes nothing.
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let sim = gateway_comes_back(addr);
+    let r = flush();
+    assert_eq!(r["data"]["delivered"], 1, "{r}");
+    assert_eq!(r["data"]["items"][0]["method"], "sign_business");
+    assert_delivered_once(&sim, std::slice::from_ref(&ur));
+    let orders = sim_orders(&sim);
+    assert_eq!(orders[0]["kind"], "pdf", "{orders:?}");
+}
