@@ -89,34 +89,13 @@ fn run(cmd: &mut Command, install: &str) -> Output {
     out
 }
 
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn assert_success(what: &str, out: &Output) {
-    let (stdout, stderr) = text(out);
+    let (stdout, stderr) = harness::text(out);
     assert!(
         out.status.success(),
         "{what} failed ({})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
-}
-
-/// Asserts exit 0 and the trace lines in order.
-fn assert_flow_passed(what: &str, out: &Output) {
-    assert_success(what, out);
-    let (stdout, _) = text(out);
-    let mut at = 0;
-    for line in TRACE {
-        match stdout[at..].find(line) {
-            Some(i) => at += i + line.len(),
-            None => panic!("{what}: trace line {line:?} missing (or out of order)\n{stdout}"),
-        }
-    }
-    assert!(!stdout.contains("[FAIL]"), "{what}:\n{stdout}");
 }
 
 // ---- the flows ------------------------------------------------------------
@@ -178,7 +157,7 @@ fn build_pascal(work: &Path, unicode: bool) -> PathBuf {
         .arg(dir.join("test/flow.dpr"));
     let out = run(&mut cmd, "fp-compiler fp-units-rtl");
     assert_success("fpc test/flow.dpr", &out);
-    let (stdout, _) = text(&out);
+    let (stdout, _) = harness::text(&out);
     assert!(
         !stdout.contains("Warning: Comment level"),
         "fpc warnings:\n{stdout}"
@@ -191,8 +170,8 @@ fn python_flow_utf8() {
     let work = harness::temp_dir("py-flow");
     let sim = demo_sim();
     let out = python_flow(&sim, &work, "utf-8", &lib_dir().join(harness::dylib_name()));
-    assert_flow_passed("bindings/python flow (utf-8)", &out);
-    let (stdout, _) = text(&out);
+    harness::assert_flow_passed("bindings/python flow (utf-8)", &out, TRACE);
+    let (stdout, _) = harness::text(&out);
     assert!(stdout.contains("call_buf needed="), "{stdout}");
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -202,8 +181,8 @@ fn python_flow_gbk() {
     let work = harness::temp_dir("py-gbk");
     let sim = demo_sim();
     let out = python_flow(&sim, &work, "gbk", &lib_dir().join(harness::dylib_name()));
-    assert_flow_passed("bindings/python flow (gbk)", &out);
-    assert!(text(&out).0.contains("encoding=gbk"));
+    harness::assert_flow_passed("bindings/python flow (gbk)", &out, TRACE);
+    assert!(harness::text(&out).0.contains("encoding=gbk"));
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -213,7 +192,7 @@ fn csharp_flow_with_mono() {
     let exe = build_csharp(&work);
     let sim = demo_sim();
     let out = mono_flow(&exe, &sim, &work, "utf-8", &lib_dir());
-    assert_flow_passed("bindings/csharp flow (mono, utf-8)", &out);
+    harness::assert_flow_passed("bindings/csharp flow (mono, utf-8)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -223,11 +202,12 @@ fn csharp_flow_with_mono_gbk() {
     let exe = build_csharp(&work);
     let sim = demo_sim();
     let out = mono_flow(&exe, &sim, &work, "gbk", &lib_dir());
-    assert_flow_passed(
+    harness::assert_flow_passed(
         "bindings/csharp flow (mono, gbk; needs libmono-i18n-cjk4.0-cil)",
         &out,
+        TRACE,
     );
-    assert!(text(&out).0.contains("encoding=gbk"));
+    assert!(harness::text(&out).0.contains("encoding=gbk"));
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -240,7 +220,7 @@ fn pascal_flow_mode_delphi() {
         Command::new(&exe).args([sim.base_url(), &s(&work)]),
         "fp-compiler",
     );
-    assert_flow_passed("bindings/delphi flow (fpc mode delphi)", &out);
+    harness::assert_flow_passed("bindings/delphi flow (fpc mode delphi)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -253,7 +233,7 @@ fn pascal_flow_mode_delphiunicode() {
         Command::new(&exe).args([sim.base_url(), &s(&work)]),
         "fp-compiler",
     );
-    assert_flow_passed("bindings/delphi flow (fpc mode delphiunicode)", &out);
+    harness::assert_flow_passed("bindings/delphi flow (fpc mode delphiunicode)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -288,20 +268,8 @@ fn pascal_flow_under_valgrind_has_no_definite_leaks() {
             .args([sim.base_url(), &s(&work)]),
         "valgrind",
     );
-    let (stdout, stderr) = text(&out);
-    assert_ne!(
-        out.status.code(),
-        Some(99),
-        "valgrind found errors or definite leaks:\n{stderr}"
-    );
-    assert_flow_passed("bindings/delphi flow under valgrind", &out);
-    for line in stderr.lines().filter(|l| l.contains("definitely lost:")) {
-        assert!(
-            line.contains("definitely lost: 0 bytes"),
-            "{line}\n{stderr}\n{stdout}"
-        );
-    }
-    assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+    harness::assert_valgrind_clean(&out);
+    harness::assert_flow_passed("bindings/delphi flow under valgrind", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -339,7 +307,7 @@ fn valgrind_sees_a_string_leaked_by_a_pascal_program() {
             .arg(work.join("leak")),
         "valgrind",
     );
-    let (_, stderr) = text(&out);
+    let (_, stderr) = harness::text(&out);
     assert!(
         stderr.contains("definitely lost: ") && !stderr.contains("definitely lost: 0 bytes"),
         "valgrind did not see the leaked string:\n{stderr}"
@@ -503,7 +471,7 @@ fn csharp_flow_frees_every_returned_string() {
         .env("LD_LIBRARY_PATH", &counting);
     let counts = counting_env(&mut cmd, &work);
     let out = run(&mut cmd, "mono-runtime");
-    assert_flow_passed("bindings/csharp flow (counting)", &out);
+    harness::assert_flow_passed("bindings/csharp flow (counting)", &out, TRACE);
     assert_all_freed("mono flow", &read_counts(&counts), 12);
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -520,7 +488,7 @@ fn python_flow_frees_every_returned_string() {
         .env("PYTHONIOENCODING", "utf-8");
     let counts = counting_env(&mut cmd, &work);
     let out = run(&mut cmd, "python3");
-    assert_flow_passed("bindings/python flow (counting)", &out);
+    harness::assert_flow_passed("bindings/python flow (counting)", &out, TRACE);
     assert_all_freed("python flow", &read_counts(&counts), 12);
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -537,7 +505,7 @@ fn pascal_flow_frees_every_returned_string() {
         .env("LD_LIBRARY_PATH", &counting);
     let counts = counting_env(&mut cmd, &work);
     let out = run(&mut cmd, "fp-compiler");
-    assert_flow_passed("bindings/delphi flow (counting)", &out);
+    harness::assert_flow_passed("bindings/delphi flow (counting)", &out, TRACE);
     assert_all_freed("fpc flow", &read_counts(&counts), 12);
     let _ = std::fs::remove_dir_all(&work);
 }
