@@ -28,26 +28,22 @@ fn with_pdf(ur_id: &str, key: &str, value: &str) -> String {
         .replace("\"pdf\":", &format!("\"{key}\":"))
 }
 
-/// Pushes through ywx: (times, peak bytes above baseline).
-fn pushes(tag: &str, path: &str, gbk: bool) -> (Vec<Duration>, isize) {
-    let mut times = Vec::new();
-    let mut peak = 0;
-    for i in 0..PUSHES {
-        let text = with_pdf(&format!("{tag}{i}p{}", std::process::id()), "pdfFile", path);
-        let bytes = if gbk {
-            encoding_rs::GB18030.encode(&text).0.into_owned()
-        } else {
-            text.into_bytes()
-        };
-        let request = CString::new(bytes).unwrap();
-        let base = alloc::reset_peak();
-        let t = Instant::now();
-        let answer = call_text(ywx::ffi::ywx_sign_business, &request);
-        times.push(t.elapsed());
-        peak = peak.max(alloc::peak() - base);
-        assert!(answer.contains("\"status\":\"0\""), "{answer}");
-    }
-    (times, peak)
+/// One push through ywx: (time, peak bytes above baseline).
+fn push(ur_id: &str, path: &str, gbk: bool) -> (Duration, isize) {
+    let text = with_pdf(ur_id, "pdfFile", path);
+    let bytes = if gbk {
+        encoding_rs::GB18030.encode(&text).0.into_owned()
+    } else {
+        text.into_bytes()
+    };
+    let request = CString::new(bytes).unwrap();
+    let base = alloc::reset_peak();
+    let t = Instant::now();
+    let answer = call_text(ywx::ffi::ywx_sign_business, &request);
+    let took = t.elapsed();
+    let peak = alloc::peak() - base;
+    assert!(answer.contains("\"status\":\"0\""), "{answer}");
+    (took, peak)
 }
 
 pub fn run(report: &mut Report) {
@@ -64,19 +60,23 @@ pub fn run(report: &mut Report) {
     let path = path.to_str().unwrap().to_string();
     let b64 = base64::engine::general_purpose::STANDARD.encode(&pdf);
 
-    init(&config_for(sim.base_url()));
-    pushes("warm", &path, false);
-    let (utf8, peak) = pushes("u", &path, false);
-
+    let utf8_config = config_for(sim.base_url());
+    let mut gbk_config = config_for(sim.base_url());
+    gbk_config["encoding"] = json!("gbk");
+    let pid = std::process::id();
+    init(&utf8_config);
+    push(&format!("warm{pid}"), &path, false);
     let mut raw = RawClient::keep_alive(sim.addr());
-    let mut floor = Vec::new();
+    let (mut utf8, mut gbk, mut floor, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    // Interleaved: the simulator slows as it stores documents, for all alike.
     for i in 0..PUSHES {
-        let mut v: Value = serde_json::from_str(&with_pdf(
-            &format!("r{i}p{}", std::process::id()),
-            "pdfBase64",
-            &b64,
-        ))
-        .unwrap();
+        init(&utf8_config);
+        let (t, p) = push(&format!("u{i}p{pid}"), &path, false);
+        utf8.push(t);
+        peak = peak.max(p);
+
+        let mut v: Value =
+            serde_json::from_str(&with_pdf(&format!("r{i}p{pid}"), "pdfBase64", &b64)).unwrap();
         v["msg"]["head"]["clientId"] = json!(ywx_sim::CLIENT_ID);
         v["msg"]["head"]["clientSecret"] = json!(ywx_sim::CLIENT_SECRET);
         let bytes = RawClient::request(sim.addr(), "/gateway/signInfo/syn", &v.to_string());
@@ -84,13 +84,11 @@ pub fn run(report: &mut Report) {
         let answer = raw.send(&bytes);
         floor.push(t.elapsed());
         assert!(String::from_utf8_lossy(&answer).contains("\"status\":\"0\""));
-    }
 
-    let mut gbk_config = config_for(sim.base_url());
-    gbk_config["encoding"] = json!("gbk");
-    init(&gbk_config);
-    let (gbk, _) = pushes("g", &path, true);
-    init(&config_for(sim.base_url()));
+        init(&gbk_config);
+        gbk.push(push(&format!("g{i}p{pid}"), &path, true).0);
+    }
+    init(&utf8_config);
 
     let (um, _) = percentiles(utf8);
     let (rm, _) = percentiles(floor);
