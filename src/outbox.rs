@@ -277,7 +277,7 @@ impl Outbox {
         if self.recently_down() {
             // Straight to the outbox; `enqueue` itself answers a urId
             // already queued or delivered.
-            let why = "网关在不久前无法连接";
+            let why = "网关在不久前超时未应答";
             return self.enqueue(ep.name, &cid, &ur_id, &value, why, None);
         }
         let mut failed_before = false;
@@ -311,7 +311,7 @@ impl Outbox {
                 Ok(reply)
             }
             Err(e) if worth_queueing(&e) => {
-                self.gateway_down();
+                self.gateway_down(&e);
                 let why = e.message.clone();
                 self.enqueue(ep.name, &cid, &ur_id, &value, &why, Some(e))
             }
@@ -451,15 +451,20 @@ impl Outbox {
 
     // ----- gateway health ---------------------------------------------------
 
-    /// While the gateway was unreachable less than a retry interval ago,
-    /// pushes go straight to the outbox instead of waiting for a timeout.
+    /// While the gateway timed out less than a retry interval ago, pushes go
+    /// straight to the outbox instead of each waiting for its own timeout.
+    /// (A refused connection or a DNS failure answers at once: such pushes
+    /// keep trying the gateway, so the first one after it is back goes
+    /// straight through.)
     fn recently_down(&self) -> bool {
         let since = *self.down_since.lock().unwrap_or_else(|p| p.into_inner());
         since.is_some_and(|t| t.elapsed() < self.retry_interval())
     }
 
-    fn gateway_down(&self) {
-        *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    fn gateway_down(&self, e: &Error) {
+        if e.code.number == codes::TIMEOUT.number {
+            *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
     }
 
     /// Any answer from the gateway: it is reachable again.
@@ -608,9 +613,7 @@ impl Outbox {
                 (status, message)
             }
             Outcome::Unreachable(e) => {
-                if worth_queueing(e) {
-                    self.gateway_down();
-                }
+                self.gateway_down(e);
                 self.with_db(|c| {
                     c.execute(
                         "UPDATE outbox SET last_error = ?2, lease_pid = NULL,

@@ -426,3 +426,55 @@ fn a_business_contract_is_queued_with_its_pdf_read_at_the_call() {
     let orders = sim_orders(&sim);
     assert_eq!(orders[0]["kind"], "pdf", "{orders:?}");
 }
+
+#[test]
+fn the_first_push_after_the_gateway_is_back_goes_straight_through() {
+    let _t = turn();
+    let addr = dead_addr();
+    configure(
+        addr,
+        &outbox_file("back"),
+        json!({"outbox": {"background": false}}),
+    );
+    let early = ur_id("early");
+    expect_queued(&push(&early, ywx_sim::SIGNING_DOCTOR), &early);
+    let sim = gateway_comes_back(addr);
+    let r = push(&ur_id("late"), ywx_sim::SIGNING_DOCTOR);
+    assert_eq!(
+        r["status"], "0",
+        "refused connections do not hold pushes back: {r}"
+    );
+    // ...and that success delivered the waiting one.
+    assert_delivered_once(&sim, std::slice::from_ref(&early));
+}
+
+#[test]
+fn after_a_timeout_the_next_pushes_are_queued_without_waiting_for_theirs() {
+    let _t = turn();
+    let sim = Sim::start();
+    configure(
+        sim.addr(),
+        &outbox_file("slow"),
+        json!({"outbox": {"background": false, "retryIntervalMs": 60000}}),
+    );
+    control(
+        &sim,
+        "/sim/faults",
+        &json!({"mode": "latency", "count": 1, "latencyMs": 2500}),
+    );
+    let first = ur_id("slow");
+    expect_queued(&push(&first, ywx_sim::SIGNING_DOCTOR), &first);
+    let next = ur_id("fast");
+    let r = push(&next, ywx_sim::SIGNING_DOCTOR);
+    expect_queued(&r, &next);
+    assert!(r["message"].as_str().unwrap().contains("超时"), "{r}");
+    // Any answer from the gateway ends that: the flush, and pushes after it.
+    std::thread::sleep(Duration::from_millis(700));
+    let f = flush();
+    assert_eq!(f["data"]["delivered"], 2, "{f}");
+    assert_eq!(
+        push(&ur_id("after"), ywx_sim::SIGNING_DOCTOR)["status"],
+        "0"
+    );
+    assert_delivered_once(&sim, &[first, next]);
+}
