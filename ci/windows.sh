@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The Windows stage of CI (.ci/run calls it): build the four DLLs into dist/,
+# check each with objdump, then run under wine, for each DLL, the C test
+# programs against a ywx-sim on 127.0.0.1:
+#   wintest.exe        LoadLibrary/GetProcAddress, every function ywx.h
+#                      declares, the sign flow over HTTP (the doctor signs
+#                      through POST /sim/sign), GBK in and out, the version
+#                      resource, a stack-balance loop of thousands of calls
+#   wintest-linked.exe the same, linked through the import library
+#                      (libywx.dll.a from ywx.def), in GBK
+#   flow.exe           examples-c/flow.c linked through the import library,
+#                      against a simulator whose doctors sign by themselves
+# 64-bit on the host's wine64; 32-bit in an i386 Debian tree with wine32
+# (ci/i386-root.sh). The Windows-10 builds get a stand-in
+# bcryptprimitives.dll beside the exe (wine 8 lacks it); the win7 builds
+# run without it.
+#
+# Caches (outside the clone, reused by later runs): $YWX_CI_CACHE
+# (default /var/cache/ywx-ci): target/ (Rust builds), i386-root/ (the i386
+# tree with wine32 and its wine prefix), wine64/ (the 64-bit wine prefix).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+cache=${YWX_CI_CACHE:-/var/cache/ywx-ci}
+mkdir -p "$cache"
+exec 9>"$cache/windows.lock"
+flock 9
+export CARGO_TARGET_DIR=${YWX_WIN_TARGET_DIR:-$cache/target}
+export CARGO_TERM_COLOR=never
+t0=$(date +%s)
+step() { echo "== [windows $(( $(date +%s) - t0 ))s] $*"; }
+
+# ---- install (only what is missing) ----------------------------------------
+missing=()
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
+command -v i686-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
+command -v wine64 >/dev/null || missing+=(wine wine64)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v file >/dev/null || missing+=(file)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    $(printf '%s\n' "${missing[@]}" | sort -u)
+fi
+installed=$(rustup target list --installed)
+for t in x86_64-pc-windows-gnu i686-pc-windows-gnu; do
+  grep -qx "$t" <<<"$installed" || rustup target add "$t"
+done
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup component list --installed --toolchain nightly | grep -q '^rust-src' ||
+  rustup component add rust-src --toolchain nightly
+
+# ---- the i386 tree, made while the DLLs build --------------------------------
+chroot_dir=$cache/i386-root
+step "i386 tree (background): $chroot_dir"
+"$root/ci/i386-root.sh" "$chroot_dir" >"$cache/i386-root.log" 2>&1 &
+i386_pid=$!
+
+# ---- build ---------------------------------------------------------------
+step "build the four DLLs (scripts/build-windows.sh)"
+scripts/build-windows.sh
+folders=(win-x86 win-x64 win7-x86 win7-x64)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+# ---- objdump checks ----------------------------------------------------------
+step "objdump: exports, imports"
+for f in "${folders[@]}"; do
+  case $f in
+    win7-*) tests/windows/check-dll.sh "dist/$f/ywx.dll" win7 ;;
+    *) tests/windows/check-dll.sh "dist/$f/ywx.dll" ;;
+  esac
+done
+# The Win7 check must catch the Windows-10 build's imports, or it checks nothing.
+if tests/windows/check-dll.sh dist/win-x64/ywx.dll win7 >/dev/null; then
+  echo "FAIL: check-dll.sh win7 accepts the Windows-10 DLL: the Win8+ list is not applied"
+  exit 1
+fi
+echo "ok: the win7 check refuses the Windows-10 DLL (ProcessPrng, WaitOnAddress, ...)"
+for f in "${folders[@]}"; do printf '   %-9s ywx.dll %8d bytes\n' "$f" "$(stat -c %s "dist/$f/ywx.dll")"; done
+
+# ---- the test programs ---------------------------------------------------------
+step "compile the C test programs with MinGW"
+work=$cache/run
+rm -rf "$work"
+mkdir -p "$work"
+# every function ywx.h declares, called through the import library
+awk '
+  BEGIN { print "int linked_count = 0;" }
+  /^[^ \/#].*YWX_CALL ywx_[a-z0-9_]*\(/ {
+    s = $0; sub(/.*YWX_CALL /, "", s)
+    name = s; sub(/\(.*/, "", name)
+    if (s ~ /\(const char \*request_json\);/) {
+      printf "{ char *lr = %s(NULL); CHECK(is_envelope(lr), \"linked %s(NULL): %%s\", lr ? lr : \"(null)\"); ywx_free(lr); linked_count++; }\n", name, name
+    } else if (name == "ywx_init") {
+      print "{ char *lr = ywx_init(cfg); CHECK(is_envelope(lr), \"linked ywx_init\"); ywx_free(lr); linked_count++; }"
+    } else if (name == "ywx_version") {
+      print "{ CHECK(strcmp(ywx_version(), api.version()) == 0, \"linked ywx_version\"); linked_count++; }"
+    } else if (name == "ywx_free") {
+      print "{ ywx_free(NULL); linked_count++; }"
+    } else if (name == "ywx_shutdown") {
+      print "{ char *lr = ywx_shutdown(); CHECK(is_envelope(lr), \"linked ywx_shutdown\"); ywx_free(lr); linked_count++; }"
+    } else if (name == "ywx_call") {
+      print "{ char *lr = ywx_call(\"digest\", \"{\\\"originData\\\":\\\"abc\\\"}\"); CHECK(is_envelope(lr), \"linked ywx_call\"); ywx_free(lr); linked_count++; }"
+    } else if (name == "ywx_call_buf") {
+      print "{ CHECK(ywx_call_buf(\"digest\", \"{\\\"originData\\\":\\\"abc\\\"}\", NULL, 0) > 0, \"linked ywx_call_buf\"); linked_count++; }"
+    } else {
+      printf "#error \"ci/windows.sh: no linked test for %s: add one\"\n", name
+    }
+  }' include/ywx.h >"$work/ywx_linked.inc"
+
+for f in "${folders[@]}"; do
+  case $f in *x86) cc=i686-w64-mingw32-gcc ;; *) cc=x86_64-w64-mingw32-gcc ;; esac
+  d=$work/$f
+  mkdir -p "$d"
+  cp "dist/$f/ywx.dll" "dist/$f/ywx.json" "$d/"
+  cp include/ywx.h "$d/ywx.h"
+  flags=(-std=c99 -O2 -Wall -Wextra -Werror -Wno-cast-function-type -static-libgcc -Iinclude)
+  "$cc" "${flags[@]}" tests/windows/wintest.c -o "$d/wintest.exe" -lws2_32 -lversion
+  "$cc" "${flags[@]}" -DYWX_LINKED -I"$work" tests/windows/wintest.c -o "$d/wintest-linked.exe" \
+    -L"dist/$f" -lywx -lws2_32 -lversion
+  "$cc" -std=c99 -O2 -Wall -Wextra -static-libgcc -Iinclude examples-c/flow.c -o "$d/flow.exe" \
+    -L"dist/$f" -lywx
+  case $f in
+    win-*)
+      "$cc" -O2 -shared -static-libgcc -Wl,--kill-at tests/windows/bcryptprimitives.c \
+        -o "$d/bcryptprimitives.dll" -ladvapi32
+      ;;
+  esac
+  for exe in "$d"/*.exe; do
+    if "${cc%gcc}objdump" -p "$exe" | grep -qiE 'DLL Name: (libgcc|libwinpthread|libstdc)'; then
+      echo "FAIL: $exe needs a MinGW runtime DLL"
+      exit 1
+    fi
+  done
+done
+
+# ---- simulators ----------------------------------------------------------------
+step "start ywx-sim (control API) and ywx-sim --auto-sign 300"
+cargo build -q -p ywx-sim
+sim_bin=$CARGO_TARGET_DIR/debug/ywx-sim
+sims=()
+mounted=()
+cleanup() {
+  set +e
+  for p in "${sims[@]}"; do kill "$p" 2>/dev/null; done
+  if [ -d "$chroot_dir/ywx-test" ]; then
+    chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root WINEPREFIX=/root/.wine-ywx \
+      wineserver -k >/dev/null 2>&1
+  fi
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}"
+  done
+  WINEPREFIX=$cache/wine64 wineserver -k >/dev/null 2>&1
+}
+trap cleanup EXIT
+start_sim() { # $1: file for the URL; the rest: extra options
+  local out=$1
+  shift
+  "$sim_bin" --addr 127.0.0.1:0 "$@" >"$out.log" 2>&1 &
+  sims+=($!)
+  for _ in $(seq 100); do
+    if grep -q '^listening on ' "$out.log"; then
+      sed -n 's/^listening on //p' "$out.log" | head -n1 >"$out"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "FAIL: ywx-sim did not start:"
+  cat "$out.log"
+  exit 1
+}
+start_sim "$work/sim-url"
+start_sim "$work/autosim-url" --auto-sign 300
+sim_url=$(cat "$work/sim-url")
+autosim_url=$(cat "$work/autosim-url")
+echo "   $sim_url (control API), $autosim_url (auto-sign)"
+
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY
+
+# Runs the three programs of one folder; $1 folder, $2 how to run a command
+# in the folder (a function name).
+run_folder() {
+  local f=$1 runner=$2
+  step "$f: wintest.exe (utf-8), wintest-linked.exe (gbk), flow.exe"
+  "$runner" "$f" wintest.exe ywx.dll ywx.h "$sim_url" utf-8 "$version" 5000 | tee "$work/$f/wintest.log" || true
+  grep -q '^WINTEST PASSED' "$work/$f/wintest.log" || { echo "FAIL: $f wintest.exe"; exit 1; }
+  "$runner" "$f" wintest-linked.exe ywx.dll ywx.h "$sim_url" gbk "$version" 5000 >"$work/$f/wintest-linked.log" 2>&1 || true
+  grep -E '^\[|^FAIL|^WINTEST' "$work/$f/wintest-linked.log"
+  grep -q '^WINTEST PASSED' "$work/$f/wintest-linked.log" || { echo "FAIL: $f wintest-linked.exe"; cat "$work/$f/wintest-linked.log"; exit 1; }
+  "$runner" "$f" flow.exe "$autosim_url" flowwork >"$work/$f/flow.log" 2>&1 || true
+  grep -q 'ALL STEPS PASSED' "$work/$f/flow.log" || { echo "FAIL: $f flow.exe"; cat "$work/$f/flow.log"; exit 1; }
+  echo "   flow.exe (examples-c/flow.c, import library): ALL STEPS PASSED"
+}
+
+# ---- 64-bit: the host's wine64 -------------------------------------------------
+export WINEPREFIX=$cache/wine64
+if [ ! -f "$WINEPREFIX/.ywx-ready" ]; then
+  step "wine64 prefix (once): $WINEPREFIX"
+  rm -rf "$WINEPREFIX"
+  timeout 600 wine64 wineboot -i >/dev/null 2>&1 || true
+  WINEPREFIX=$cache/wine64 wineserver -w
+  [ -f "$WINEPREFIX/system.reg" ] || { echo "FAIL: wineboot did not make $WINEPREFIX"; exit 1; }
+  touch "$WINEPREFIX/.ywx-ready"
+fi
+run64() {
+  local f=$1
+  shift
+  (cd "$work/$f" && timeout 600 wine64 "$@")
+}
+for f in win-x64 win7-x64; do run_folder "$f" run64; done
+
+# ---- 32-bit: wine32 in the i386 tree ---------------------------------------
+step "wait for the i386 tree"
+if ! wait "$i386_pid"; then
+  cat "$cache/i386-root.log"
+  echo "FAIL: ci/i386-root.sh"
+  exit 1
+fi
+tail -n1 "$cache/i386-root.log"
+mkdir -p "$chroot_dir/ywx-test"
+for m in proc dev dev/shm dev/pts ywx-test; do
+  case $m in
+    proc) mount -t proc proc "$chroot_dir/proc" ;;
+    ywx-test) mount --bind "$work" "$chroot_dir/ywx-test" ;;
+    *) mount --bind "/$m" "$chroot_dir/$m" ;;
+  esac
+  mounted+=("$chroot_dir/$m")
+done
+in_chroot() {
+  timeout 900 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    WINEPREFIX=/root/.wine-ywx WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" "$@"
+}
+if [ ! -f "$chroot_dir/root/.wine-ywx/.ywx-ready" ]; then
+  step "wine32 prefix (once), in the i386 tree"
+  rm -rf "$chroot_dir/root/.wine-ywx"
+  in_chroot wine wineboot -i >/dev/null 2>&1 || true
+  in_chroot wineserver -w
+  [ -f "$chroot_dir/root/.wine-ywx/system.reg" ] || { echo "FAIL: wineboot (wine32)"; exit 1; }
+  touch "$chroot_dir/root/.wine-ywx/.ywx-ready"
+fi
+run32() {
+  local f=$1
+  shift
+  local args=""
+  for a in "$@"; do args+=" '$a'"; done
+  in_chroot sh -c "cd /ywx-test/$f && timeout 600 wine$args"
+}
+for f in win-x86 win7-x86; do run_folder "$f" run32; done
+
+step "done: four DLLs built, checked and tested under wine (win-x86 win-x64 win7-x86 win7-x64)"
