@@ -34,7 +34,8 @@ step() { echo "== [windows $(( $(date +%s) - t0 ))s] $*"; }
 missing=()
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
 command -v i686-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
-command -v wine64 >/dev/null || missing+=(wine wine64)
+command -v wine >/dev/null || missing+=(wine)
+[ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v file >/dev/null || missing+=(file)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -119,6 +120,11 @@ for f in "${folders[@]}"; do
   "$cc" "${flags[@]}" tests/windows/wintest.c -o "$d/wintest.exe" -lws2_32 -lversion
   "$cc" "${flags[@]}" -DYWX_LINKED -I"$work" tests/windows/wintest.c -o "$d/wintest-linked.exe" \
     -L"dist/$f" -lywx -lws2_32 -lversion
+  if [ "$f" = win-x86 ]; then
+    # The same test with YWX_CALL defined empty (cdecl): it must fail, which
+    # shows that step [6] detects a calling-convention mismatch.
+    "$cc" "${flags[@]}" -DYWX_CALL= tests/windows/wintest.c -o "$d/wintest-cdecl.exe" -lws2_32 -lversion
+  fi
   "$cc" -std=c99 -O2 -Wall -Wextra -static-libgcc -Iinclude examples-c/flow.c -o "$d/flow.exe" \
     -L"dist/$f" -lywx
   case $f in
@@ -192,6 +198,15 @@ run_folder() {
   "$runner" "$f" flow.exe "$autosim_url" flowwork >"$work/$f/flow.log" 2>&1 || true
   grep -q 'ALL STEPS PASSED' "$work/$f/flow.log" || { echo "FAIL: $f flow.exe"; cat "$work/$f/flow.log"; exit 1; }
   echo "   flow.exe (examples-c/flow.c, import library): ALL STEPS PASSED"
+  if [ -f "$work/$f/wintest-cdecl.exe" ]; then
+    "$runner" "$f" wintest-cdecl.exe ywx.dll ywx.h "$sim_url" utf-8 "$version" 200 >"$work/$f/wintest-cdecl.log" 2>&1 || true
+    if grep -q '^WINTEST PASSED' "$work/$f/wintest-cdecl.log"; then
+      echo "FAIL: wintest-cdecl.exe (YWX_CALL empty: cdecl calls into stdcall functions) passed:"
+      echo "      the stack-balance check cannot see a calling-convention mismatch"
+      exit 1
+    fi
+    echo "   wintest-cdecl.exe (YWX_CALL defined empty) fails as it must: $(grep -a -m1 -E 'FAIL|stack|Unhandled' "$work/$f/wintest-cdecl.log" | tr -d '\r' || echo crashed)"
+  fi
 }
 
 # ---- 64-bit: the host's wine64 -------------------------------------------------
@@ -199,7 +214,7 @@ export WINEPREFIX=$cache/wine64
 if [ ! -f "$WINEPREFIX/.ywx-ready" ]; then
   step "wine64 prefix (once): $WINEPREFIX"
   rm -rf "$WINEPREFIX"
-  timeout 600 wine64 wineboot -i >/dev/null 2>&1 || true
+  timeout 600 wine wineboot -i >/dev/null 2>&1 || true
   WINEPREFIX=$cache/wine64 wineserver -w
   [ -f "$WINEPREFIX/system.reg" ] || { echo "FAIL: wineboot did not make $WINEPREFIX"; exit 1; }
   touch "$WINEPREFIX/.ywx-ready"
@@ -207,7 +222,7 @@ fi
 run64() {
   local f=$1
   shift
-  (cd "$work/$f" && timeout 600 wine64 "$@")
+  (cd "$work/$f" && timeout 600 wine "$@")
 }
 for f in win-x64 win7-x64; do run_folder "$f" run64; done
 

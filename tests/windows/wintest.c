@@ -98,6 +98,7 @@ typedef __typeof__(&ywx_sign_data) json_fn; /* char *f(const char *) */
 typedef __typeof__(&ywx_shutdown) void_fn;  /* char *f(void) */
 
 static HMODULE dll;
+static char cfg[2048]; /* the test config: ywx-sim, the chosen encoding */
 
 static FARPROC need(const char *name)
 {
@@ -240,6 +241,8 @@ static void call_every_export(const char *header_path)
             printf("    %-22s ok  %s -> status %s\n", name, is_init ? "(bad config)" : "{}",
                    status_of(r, st, sizeof st));
             api.free_(r);
+            if (is_init) /* configured again: later calls reach ywx-sim, nothing else */
+                api.free_(api.init(cfg));
         } else if (strstr(line, "const char *YWX_CALL ywx_version(void)")) {
             const char *v = ((__typeof__(&ywx_version))(void *)f)();
             CHECK(v != NULL && v[0] != '\0', "ywx_version() empty");
@@ -249,6 +252,7 @@ static void call_every_export(const char *header_path)
             CHECK(is_envelope(r), "%s() is not an envelope: %s", name, r ? r : "(null)");
             printf("    %-22s ok  status %s\n", name, status_of(r, st, sizeof st));
             api.free_(r);
+            api.free_(api.init(cfg)); /* configured again, as after ywx_init */
         } else if (strstr(line, "void YWX_CALL ywx_free(char *s)")) {
             ((__typeof__(&ywx_free))(void *)f)(NULL);
             printf("    %-22s ok  (NULL)\n", name);
@@ -285,7 +289,7 @@ int main(int argc, char **argv)
 {
     const char *dll_path, *header, *base_url, *enc, *want_version;
     int gbk, loops;
-    char cfg[2048], req[4096], body[2048], ur_id[64], unique_id[128], v[256], st[64];
+    char req[4096], body[2048], ur_id[64], unique_id[128], v[256], st[64];
     char reply[4096];
     char *r;
     WSADATA wsa;
@@ -436,8 +440,13 @@ int main(int argc, char **argv)
     CHECK(strcmp(st, "0") == 0 && strcmp(v, "2") == 0, "doctor_search: %s", r);
     api.free_(r);
 
-    snprintf(ur_id, sizeof ur_id, "w%lu%lu", (unsigned long)GetTickCount(),
-             (unsigned long)GetCurrentProcessId());
+    {
+        /* unique across runs: the time in 100 ns units */
+        FILETIME ft;
+        GetSystemTimeAsFileTime(&ft);
+        snprintf(ur_id, sizeof ur_id, "w%08lx%08lx%lu", (unsigned long)ft.dwHighDateTime,
+                 (unsigned long)ft.dwLowDateTime, (unsigned long)GetCurrentProcessId());
+    }
     snprintf(body, sizeof body,
              "\"urId\":\"%s\",\"openId\":\"" DOCTOR "\",\"patientName\":\"%s\","
              "\"patientAge\":\"11\",\"patientSex\":\"%s\",\"patientCard\":\"535689193101071814\","
