@@ -10,6 +10,9 @@
 #                      (libywx.dll.a from ywx.def), in GBK
 #   flow.exe           examples-c/flow.c linked through the import library,
 #                      against a simulator whose doctors sign by themselves
+#   flow-direct.exe    (32-bit) the same linked straight against ywx.dll
+#   wintest-cdecl.exe  (win-x86) wintest.c with YWX_CALL defined empty: it
+#                      must fail, or the stack-balance check sees nothing
 # 64-bit on the host's wine64; 32-bit in an i386 Debian tree with wine32
 # (ci/i386-root.sh). The Windows-10 builds get a stand-in
 # bcryptprimitives.dll beside the exe (wine 8 lacks it); the win7 builds
@@ -59,8 +62,31 @@ step "i386 tree (background): $chroot_dir"
 i386_pid=$!
 
 # ---- build ---------------------------------------------------------------
+# Build in a fixed place, $cache/src: cargo keys a workspace crate's
+# artefacts on its path and its files' mtimes, so a fresh clone elsewhere
+# would rebuild (and re-LTO) ywx for every target. Only files whose content
+# changed are copied there.
+src=$cache/src
+step "sync the sources into $src"
+mkdir -p "$src"
+git ls-files --cached --others --exclude-standard | LC_ALL=C sort -u >"$cache/files.txt"
+copied=0
+while IFS= read -r f; do
+  [ -f "$f" ] || continue
+  if ! cmp -s "$f" "$src/$f"; then
+    mkdir -p "$src/$(dirname "$f")"
+    cp -p "$f" "$src/$f"
+    copied=$((copied + 1))
+  fi
+done <"$cache/files.txt"
+(cd "$src" && find . -type f -not -path './dist/*' -not -path './target/*' | sed 's|^\./||' | LC_ALL=C sort) |
+  LC_ALL=C comm -23 - "$cache/files.txt" | while IFS= read -r f; do rm -f "$src/$f"; done
+echo "   $copied file(s) changed"
+
 step "build the four DLLs (scripts/build-windows.sh)"
-scripts/build-windows.sh
+"$src/scripts/build-windows.sh"
+rm -rf dist
+cp -r "$src/dist" dist
 folders=(win-x86 win-x64 win7-x86 win7-x64)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 
@@ -120,6 +146,14 @@ for f in "${folders[@]}"; do
   "$cc" "${flags[@]}" tests/windows/wintest.c -o "$d/wintest.exe" -lws2_32 -lversion
   "$cc" "${flags[@]}" -DYWX_LINKED -I"$work" tests/windows/wintest.c -o "$d/wintest-linked.exe" \
     -L"dist/$f" -lywx -lws2_32 -lversion
+  case $f in
+    *x86)
+      # flow.c linked straight against ywx.dll (no import library): GNU ld
+      # links _ywx_x@N to the undecorated export ywx_x (stdcall fixup).
+      "$cc" -std=c99 -O2 -Wall -Wextra -static-libgcc -Iinclude examples-c/flow.c \
+        -o "$d/flow-direct.exe" "dist/$f/ywx.dll" -Wl,--enable-stdcall-fixup
+      ;;
+  esac
   if [ "$f" = win-x86 ]; then
     # The same test with YWX_CALL defined empty (cdecl): it must fail, which
     # shows that step [6] detects a calling-convention mismatch.
@@ -143,7 +177,7 @@ done
 
 # ---- simulators ----------------------------------------------------------------
 step "start ywx-sim (control API) and ywx-sim --auto-sign 300"
-cargo build -q -p ywx-sim
+(cd "$src" && cargo build -q -p ywx-sim)
 sim_bin=$CARGO_TARGET_DIR/debug/ywx-sim
 sims=()
 mounted=()
@@ -198,6 +232,11 @@ run_folder() {
   "$runner" "$f" flow.exe "$autosim_url" flowwork >"$work/$f/flow.log" 2>&1 || true
   grep -q 'ALL STEPS PASSED' "$work/$f/flow.log" || { echo "FAIL: $f flow.exe"; cat "$work/$f/flow.log"; exit 1; }
   echo "   flow.exe (examples-c/flow.c, import library): ALL STEPS PASSED"
+  if [ -f "$work/$f/flow-direct.exe" ]; then
+    "$runner" "$f" flow-direct.exe "$autosim_url" flowwork2 >"$work/$f/flow-direct.log" 2>&1 || true
+    grep -q 'ALL STEPS PASSED' "$work/$f/flow-direct.log" || { echo "FAIL: $f flow-direct.exe"; cat "$work/$f/flow-direct.log"; exit 1; }
+    echo "   flow-direct.exe (flow.c linked straight against ywx.dll): ALL STEPS PASSED"
+  fi
   if [ -f "$work/$f/wintest-cdecl.exe" ]; then
     "$runner" "$f" wintest-cdecl.exe ywx.dll ywx.h "$sim_url" utf-8 "$version" 200 >"$work/$f/wintest-cdecl.log" 2>&1 || true
     if grep -q '^WINTEST PASSED' "$work/$f/wintest-cdecl.log"; then

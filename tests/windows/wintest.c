@@ -359,6 +359,18 @@ int main(int argc, char **argv)
             } else {
                 fail("no ProductName");
             }
+            {
+                static const char *const names[] = {"CompanyName", "FileDescription",
+                                                    "FileVersion", "OriginalFilename"};
+                size_t k;
+                for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+                    char path[96];
+                    snprintf(path, sizeof path, "\\StringFileInfo\\080404b0\\%s", names[k]);
+                    val = NULL;
+                    CHECK(VerQueryValueA(info, path, (void **)&val, &len) && val && val[0],
+                          "version resource lacks %s", names[k]);
+                }
+            }
             if (VerQueryValueA(info, "\\", (void **)&fixed, &len) && fixed) {
                 char fv[64];
                 snprintf(fv, sizeof fv, "%u.%u.%u", (unsigned)HIWORD(fixed->dwFileVersionMS),
