@@ -35,7 +35,8 @@ folders=("$@")
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 mkdir -p dist/include
 cp include/ywx.h dist/include/ywx.h
-cp scripts/windows/README.txt dist/README.txt
+# with a UTF-8 BOM, so that Notepad on Windows 7 shows the Chinese right
+{ printf '\357\273\277'; cat scripts/windows/README.txt; } >dist/README.txt
 
 for folder in "${folders[@]}"; do
   triple=$(triple_of "$folder")
