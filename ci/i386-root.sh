@@ -46,10 +46,11 @@ command -v debootstrap >/dev/null || {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq debootstrap
 }
 
+# Everything mounted inside the tree (also bind mounts left by an interrupted
+# ci/windows.sh), deepest first.
 unmount_all() {
-  for m in "$dir/proc" "$dir/dev/pts" "$dir/dev"; do
-    if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
-  done
+  awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r |
+    while IFS= read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 }
 # A half-made tree from an interrupted run: unmount, then delete.
 if [ -d "$dir" ]; then

@@ -273,6 +273,10 @@ if ! wait "$i386_pid"; then
   exit 1
 fi
 tail -n1 "$cache/i386-root.log"
+# Mounts left in the tree by an interrupted run (we hold the lock: no other
+# run uses it), deepest first.
+awk -v d="$chroot_dir" 'index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r |
+  while IFS= read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 mkdir -p "$chroot_dir/ywx-test"
 for m in proc dev dev/shm dev/pts ywx-test; do
   case $m in
