@@ -136,6 +136,14 @@ awk '
     }
   }' include/ywx.h >"$work/ywx_linked.inc"
 
+# The header alone, as C99 and C++11, -pedantic -Werror, for both MinGW targets.
+printf '#include "ywx.h"\nint main(void) { return ywx_version() ? 0 : 1; }\n' >"$work/header.c"
+for m in i686-w64-mingw32 x86_64-w64-mingw32; do
+  "$m-gcc" -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$work/header.c"
+  "$m-g++" -x c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only "$work/header.c"
+done
+echo "ok: include/ywx.h compiles as C99 and C++11 (-pedantic -Werror) with i686 and x86_64 MinGW"
+
 for f in "${folders[@]}"; do
   case $f in *x86) cc=i686-w64-mingw32-gcc ;; *) cc=x86_64-w64-mingw32-gcc ;; esac
   d=$work/$f
