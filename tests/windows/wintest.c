@@ -603,6 +603,44 @@ int main(int argc, char **argv)
         CHECK(canary == 0x5157u, "canary overwritten");
         CHECK(bad == 0, "%d loop iterations gave wrong answers", bad);
     }
+#ifdef YWX_LINKED
+    /* the same loop calling the header's declarations directly (import library) */
+    {
+        void *sp_before, *sp_after;
+        int i, bad = 0;
+        char buf[256];
+#if defined(__i386__)
+        __asm__ volatile("movl %%esp, %0" : "=r"(sp_before));
+#elif defined(__x86_64__)
+        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_before));
+#else
+        sp_before = NULL;
+#endif
+        for (i = 0; i < loops; i++) {
+            const char *ver = ywx_version();
+            char *d = ywx_digest("{\"originData\":\"abc\",\"hashAlg\":\"SM3\"}");
+            int n = ywx_call_buf("digest", "{\"originData\":\"abc\"}", buf, (int)sizeof buf);
+            char *c = ywx_call("digest", "{\"originData\":\"abc\"}");
+            if (ver[0] == '\0' || strstr(d, "\"hashValue\"") == NULL || n <= 0 ||
+                strstr(c, "\"hashValue\"") == NULL)
+                bad++;
+            ywx_free(d);
+            ywx_free(c);
+        }
+#if defined(__i386__)
+        __asm__ volatile("movl %%esp, %0" : "=r"(sp_after));
+#elif defined(__x86_64__)
+        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_after));
+#else
+        sp_after = NULL;
+#endif
+        printf("[6b] stack balance, direct calls through the import library: %d x 6 calls, "
+               "stack pointer %p -> %p\n",
+               loops, sp_before, sp_after);
+        CHECK(sp_before == sp_after, "stack pointer moved: %p -> %p", sp_before, sp_after);
+        CHECK(bad == 0, "%d direct-call iterations gave wrong answers", bad);
+    }
+#endif
 
     /* ---- [7] shutdown, unload ------------------------------------------- */
     r = api.shutdown();
