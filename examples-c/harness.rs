@@ -240,3 +240,48 @@ pub fn sim_calls(base_url: &str, endpoint: &str) -> Result<u64, String> {
     let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{e}: {body}"))?;
     Ok(v["calls"][endpoint].as_u64().unwrap_or(0))
 }
+
+/// A finished program's stdout and stderr, as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts a flow program exited 0 and printed `trace` in order, no `[FAIL]`.
+pub fn assert_flow_passed(what: &str, out: &Output, trace: &[&str]) {
+    let (stdout, stderr) = text(out);
+    assert!(
+        out.status.success(),
+        "{what} exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    let mut at = 0;
+    for line in trace {
+        match stdout[at..].find(line) {
+            Some(i) => at += i + line.len(),
+            None => panic!("{what}: trace line {line:?} missing (or out of order)\n{stdout}"),
+        }
+    }
+    assert!(!stdout.contains("[FAIL]"), "{what}:\n{stdout}");
+}
+
+/// Asserts a run under `valgrind --error-exitcode=99
+/// --errors-for-leak-kinds=definite` found no error and lost nothing for
+/// sure ("definitely lost: 0 bytes", or no leak summary at all).
+pub fn assert_valgrind_clean(out: &Output) {
+    let (stdout, stderr) = text(out);
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "valgrind found errors or definite leaks:\n{stderr}"
+    );
+    for line in stderr.lines().filter(|l| l.contains("definitely lost:")) {
+        assert!(
+            line.contains("definitely lost: 0 bytes"),
+            "{line}\n{stderr}\n{stdout}"
+        );
+    }
+    assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+}

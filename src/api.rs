@@ -13,6 +13,7 @@ use crate::digest::{self, Alg};
 use crate::endpoints::{self, Endpoint, Kind, Shape};
 use crate::error::{Error, Result};
 use crate::log::{Level, Logger};
+use crate::outbox::Outbox;
 use crate::request;
 use crate::rules::as_text;
 use crate::transport::{self, Transport};
@@ -26,18 +27,51 @@ pub struct Client {
     source: Source,
     transport: Transport,
     logger: Logger,
+    pub outbox: Outbox,
 }
 
 impl Client {
-    fn new(config: Config, source: Source) -> Result<Client> {
+    /// A configured client, its outbox's delivery thread started.
+    fn start(config: Config, source: Source) -> Result<Arc<Client>> {
         let transport = Transport::new(&config)?;
         let logger = Logger::new(config.log.dir.clone(), Level::parse(&config.log.level));
-        Ok(Client {
+        let outbox = Outbox::new(&config);
+        let client = Arc::new(Client {
             config,
             source,
             transport,
             logger,
+            outbox,
+        });
+        Outbox::start(&client);
+        Ok(client)
+    }
+
+    /// Sends a prepared request (credentials filled) to its endpoint.
+    pub fn send(&self, ep: &Endpoint, value: &Value) -> Result<transport::Reply> {
+        let query = match ep.shape {
+            Shape::Query => request::query_pairs(value)?,
+            _ => Vec::new(),
+        };
+        let body = (ep.shape != Shape::Query).then(|| value.to_string());
+        self.transport.send(&transport::Request {
+            method: ep.http,
+            path: ep.path,
+            query: &query,
+            body: body.as_deref(),
+            retry: ep.kind == Kind::Query,
         })
+    }
+
+    /// Writes one line to the call log.
+    pub fn log_call(&self, method: &str, took: Duration, status: &str, message: &str, key: &str) {
+        self.logger.call(method, took, status, message, key);
+    }
+
+    /// Stops background work and flushes the log.
+    fn stop(&self) {
+        self.outbox.stop();
+        self.logger.flush();
     }
 }
 
@@ -54,7 +88,7 @@ pub fn client() -> Result<Arc<Client>> {
         return Ok(c.clone());
     }
     let (config, source) = config::load_file()?;
-    let client = Arc::new(Client::new(config, source)?);
+    let client = Client::start(config, source)?;
     *slot = Some(client.clone());
     Ok(client)
 }
@@ -74,8 +108,23 @@ pub fn init(config_text: Option<&str>) -> Value {
     let loaded = match config_text {
         None => config::load_file(),
         Some(text) => Config::parse(text, None).map(|c| (c, Source::Json)),
+    };
+    start(loaded)
+}
+
+/// Puts a parsed config in force (the `ywx` command adjusts the file's
+/// config before, e.g. to run without the delivery thread).
+pub fn init_config(config: Config, source: Source) -> Value {
+    start(Ok((config, source)))
+}
+
+fn start(loaded: Result<(Config, Source)>) -> Value {
+    // The old client's delivery thread stops before the new one's starts.
+    let old = CLIENT.write().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(old) = old {
+        old.stop();
     }
-    .and_then(|(config, source)| Client::new(config, source));
+    let loaded = loaded.and_then(|(config, source)| Client::start(config, source));
     let mut slot = CLIENT.write().unwrap_or_else(|p| p.into_inner());
     match loaded {
         Ok(client) => {
@@ -85,7 +134,7 @@ pub fn init(config_text: Option<&str>) -> Value {
                 Source::Json => Value::Null,
             };
             data["version"] = Value::String(VERSION.into());
-            *slot = Some(Arc::new(client));
+            *slot = Some(client);
             json!({"status": "0", "message": "配置已生效", "data": data})
         }
         Err(mut e) => {
@@ -102,7 +151,7 @@ pub fn init(config_text: Option<&str>) -> Value {
 pub fn shutdown() -> Value {
     let old = CLIENT.write().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(c) = old {
-        c.logger.flush();
+        c.stop();
     }
     json!({"status": "0", "message": "ywx 已停止，可以安全卸载（FreeLibrary）", "data": null})
 }
@@ -196,8 +245,11 @@ fn dispatch(method: &str, request: &str, key: &mut String) -> Result<transport::
         }
         (None, "selfsign_wait") => wait::selfsign(value),
         (None, "oauth_wait") => wait::oauth(value),
-        (None, "outbox_list") => crate::outbox::list(&*client()?, &value).map(local),
-        (None, "outbox_flush") => crate::outbox::flush(&*client()?, &value).map(local),
+        (None, "outbox_list") => client()?.outbox.list(&value).map(local),
+        (None, "outbox_flush") => {
+            let client = client()?;
+            client.outbox.flush(&client, &value).map(local)
+        }
         _ => unreachable!("every local method is dispatched above"),
     }
 }
@@ -217,18 +269,12 @@ fn gateway(ep: &Endpoint, value: Value) -> Result<transport::Reply> {
     let mut value = request::prepare(ep, value)?;
     let client = client()?;
     request::fill_from_config(ep, &client.config, &mut value);
-    let query = match ep.shape {
-        Shape::Query => request::query_pairs(&value)?,
-        _ => Vec::new(),
+    let mut reply = if ep.kind == Kind::Push && client.outbox.enabled() {
+        client.outbox.push(&client, ep, value)?
+    } else {
+        client.send(ep, &value)?
     };
-    let body = (ep.shape != Shape::Query).then(|| value.to_string());
-    let mut reply = client.transport.send(&transport::Request {
-        method: ep.http,
-        path: ep.path,
-        query: &query,
-        body: body.as_deref(),
-        retry: ep.kind == Kind::Query,
-    })?;
+    client.outbox.after_success(&client);
     if let Some(dir) = &client.config.file_dir
         && crate::files::save(dir, ep.name, &mut reply.json)
     {

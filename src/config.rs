@@ -271,7 +271,7 @@ fn mask_url_password(url: &str) -> String {
 /// beside the executable, or in the working directory.
 pub fn find_file() -> std::result::Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
+        let path = std::path::absolute(PathBuf::from(&path)).unwrap_or(PathBuf::from(path));
         return if path.is_file() {
             Ok(path)
         } else {

@@ -49,7 +49,7 @@ impl Logger {
     pub fn call(&self, method: &str, took: Duration, status: &str, message: &str, key: &str) {
         let failed = status != "0";
         let level = if failed { Level::Error } else { Level::Info };
-        if self.level < level || self.level == Level::Off {
+        if self.dir.is_none() || self.level < level || self.level == Level::Off {
             return;
         }
         let mut line = format!(

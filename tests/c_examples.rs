@@ -72,31 +72,6 @@ fn compile_dynamic(compiler: &str, flags: &[&str], source: &str, out: &Path) {
     eprintln!("compiled {source} with {compiler} in {:?}", t.elapsed());
 }
 
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Asserts exit 0 and the trace lines in order.
-fn assert_flow_passed(what: &str, out: &Output) {
-    let (stdout, stderr) = text(out);
-    assert!(
-        out.status.success(),
-        "{what} exited with {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    let mut at = 0;
-    for line in TRACE {
-        match stdout[at..].find(line) {
-            Some(i) => at += i + line.len(),
-            None => panic!("{what}: trace line {line:?} missing (or out of order)\n{stdout}"),
-        }
-    }
-    assert!(!stdout.contains("[FAIL]"), "{what}:\n{stdout}");
-}
-
 /// ywx_call_buf's second call is served from the kept result: the
 /// simulator saw existUnsign exactly once.
 fn assert_call_buf_ran_once(sim: &Sim) {
@@ -140,7 +115,7 @@ fn c99_flow_against_simulator() {
     compile_dynamic("gcc", STRICT_C, "flow.c", &exe);
     let sim = demo_sim();
     let out = run_flow(&exe, &sim, &work);
-    assert_flow_passed("flow.c", &out);
+    harness::assert_flow_passed("flow.c", &out, TRACE);
     assert_call_buf_ran_once(&sim);
     assert_logs_clean(&work);
     let _ = std::fs::remove_dir_all(&work);
@@ -153,7 +128,7 @@ fn cpp11_flow_against_simulator() {
     compile_dynamic("g++", STRICT_CXX, "flow.cpp", &exe);
     let sim = demo_sim();
     let out = run_flow(&exe, &sim, &work);
-    assert_flow_passed("flow.cpp", &out);
+    harness::assert_flow_passed("flow.cpp", &out, TRACE);
     assert_call_buf_ran_once(&sim);
     assert_logs_clean(&work);
     let _ = std::fs::remove_dir_all(&work);
@@ -167,7 +142,7 @@ fn c_flow_reports_failure_with_exit_code() {
     let exe = work.join("flow_c");
     compile_dynamic("gcc", STRICT_C, "flow.c", &exe);
     let out = harness::run_captured(&exe, &["http://127.0.0.1:9", "-"]);
-    let (stdout, stderr) = text(&out);
+    let (stdout, stderr) = harness::text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("[FAIL] 第 2 步失败"), "{stdout}");
     assert!(stdout.contains("YWX-2001"), "{stdout}");
@@ -208,22 +183,8 @@ fn c_flow_under_valgrind_has_no_definite_leaks() {
         .output()
         .expect("run valgrind");
     eprintln!("valgrind run took {:?}", t.elapsed());
-    let (stdout, stderr) = text(&out);
-    assert_ne!(
-        out.status.code(),
-        Some(99),
-        "valgrind found errors or definite leaks:\n{stderr}"
-    );
-    assert_flow_passed("flow.c under valgrind", &out);
-    // "definitely lost: 0 bytes in 0 blocks", or no leak summary at all
-    // ("All heap blocks were freed").
-    for line in stderr.lines().filter(|l| l.contains("definitely lost:")) {
-        assert!(
-            line.contains("definitely lost: 0 bytes"),
-            "{line}\n{stderr}\n{stdout}"
-        );
-    }
-    assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
+    harness::assert_valgrind_clean(&out);
+    harness::assert_flow_passed("flow.c under valgrind", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -255,7 +216,7 @@ fn c_flow_linked_statically() {
     }
     let sim = demo_sim();
     let out = run_flow(&exe, &sim, &work);
-    assert_flow_passed("flow.c (static)", &out);
+    harness::assert_flow_passed("flow.c (static)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -341,7 +341,11 @@ async fn handle(
     };
     match fault {
         Some((FaultMode::Latency, ms)) => {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+            // A slow gateway: the call takes effect, the answer comes late
+            // (so a client that times out does not know the outcome).
+            let answer = gateway_call(&shared, &method, &path, &query, &body);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            return Ok(answer);
         }
         Some((FaultMode::Http500, _)) => {
             return Ok(respond(500, "text/plain", "Internal Server Error"));

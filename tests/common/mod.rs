@@ -38,7 +38,15 @@ pub fn init(config: &Value) -> Value {
     take(unsafe { ywx::ffi::ywx_init(c.as_ptr()) })
 }
 
-/// The config for a simulator at `base_url`.
+/// A directory of this test process's own under the system temp dir.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ywx-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The config for a simulator at `base_url`; the outbox in this process's
+/// own temp dir.
 pub fn config_for(base_url: &str) -> Value {
     json!({
         "baseUrl": base_url,
@@ -46,6 +54,7 @@ pub fn config_for(base_url: &str) -> Value {
         "clientSecret": ywx_sim::CLIENT_SECRET,
         "log": {"dir": null},
         "retry": {"attempts": 2, "backoffMs": 20},
+        "outbox": {"path": temp_dir("outbox").join("outbox.db")},
     })
 }
 

@@ -1,0 +1,257 @@
+//! ywx benchmarks: each figure against a reference measured in the same run
+//! on the same machine, reported as a ratio, with the target it must meet.
+//!
+//! ```text
+//! cargo bench --bench ywx                        # every section (< 5 min on 2 cores)
+//! cargo bench --bench ywx -- latency throughput  # some sections
+//! ```
+//! Sections (each in its own file):
+//! - `latency`: `ywx_sign_status` through the C ABI against a raw keep-alive
+//!   HTTP POST of the identical bytes, and a new connection per call.
+//! - `throughput`: 1–16 calling threads, ywx against raw clients.
+//! - `pdf`: a 2 MiB PDF pushed with `pdfFile` against the raw POST of the
+//!   same final body; peak memory; GBK mode.
+//! - `digest`: SHA1/SHA256/SM3 against `openssl speed -evp`.
+//! - `cold`: load the library, `ywx_init`, first call.
+//! - `size`: the built libraries.
+//! - `outbox`: durable enqueue against a bare SQLite insert; delivery after
+//!   an outage against raw POSTs.
+//!
+//! The simulator runs in this process, on the same cores: the raw client's
+//! figures show the floor it sets.
+
+mod alloc;
+mod cold;
+mod digest;
+mod latency;
+mod outbox;
+mod pdf;
+mod raw;
+mod size;
+mod throughput;
+
+use std::ffi::{CStr, CString, c_char};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use ywx_sim::Sim;
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
+
+type Section = fn(&mut Report);
+
+const SECTIONS: &[(&str, Section)] = &[
+    ("latency", latency::run),
+    ("throughput", throughput::run),
+    ("pdf", pdf::run),
+    ("digest", digest::run),
+    ("cold", cold::run),
+    ("size", size::run),
+    ("outbox", outbox::run),
+];
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let started = std::time::Instant::now();
+    let mut report = Report::default();
+    for (name, section) in SECTIONS {
+        if wanted.is_empty() || wanted.iter().any(|w| w == name) {
+            eprintln!("== {name}");
+            section(&mut report);
+        }
+    }
+    report.print();
+    println!();
+    println!(
+        "{} cores, {}; suite took {:.0} s",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+// ----- reporting -----------------------------------------------------------
+
+#[derive(Default)]
+pub struct Report {
+    rows: Vec<Row>,
+}
+
+/// What a ratio must be: at most (lower is better) or at least.
+#[derive(Clone, Copy)]
+pub enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+    None,
+}
+
+struct Row {
+    what: String,
+    ours: String,
+    reference: String,
+    ratio: Option<f64>,
+    target: Target,
+}
+
+impl Report {
+    pub fn add(&mut self, what: &str, ours: String, reference: String, ratio: f64, target: Target) {
+        eprintln!("   {what}: {ours} vs {reference} = {ratio:.2}");
+        self.rows.push(Row {
+            what: what.into(),
+            ours,
+            reference,
+            ratio: Some(ratio),
+            target,
+        });
+    }
+
+    /// A figure with no reference (sizes).
+    pub fn note(&mut self, what: &str, ours: String) {
+        eprintln!("   {what}: {ours}");
+        self.rows.push(Row {
+            what: what.into(),
+            ours,
+            reference: "—".into(),
+            ratio: None,
+            target: Target::None,
+        });
+    }
+
+    fn print(&self) {
+        println!();
+        println!("| measurement | ywx | reference | ratio | target |");
+        println!("|---|---|---|---|---|");
+        for r in &self.rows {
+            let ratio = r.ratio.map_or("—".into(), |x| format!("{x:.2}"));
+            let target = match (r.target, r.ratio) {
+                (Target::AtMost(t), Some(x)) => {
+                    format!("≤ {t:.2} {}", if x <= t { "met" } else { "**MISSED**" })
+                }
+                (Target::AtLeast(t), Some(x)) => {
+                    format!("≥ {t:.2} {}", if x >= t { "met" } else { "**MISSED**" })
+                }
+                _ => "—".into(),
+            };
+            println!(
+                "| {} | {} | {} | {ratio} | {target} |",
+                r.what, r.ours, r.reference
+            );
+        }
+    }
+}
+
+/// Median and 99th percentile.
+pub fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+pub fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+// ----- the library through its C ABI ------------------------------------------
+
+pub type Export = unsafe extern "system" fn(*const c_char) -> *mut c_char;
+
+/// Takes a string returned by ywx (frees it) as text.
+fn take_text(ptr: *mut c_char) -> String {
+    // SAFETY: ywx returns NUL-terminated strings it allocated.
+    let text = unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned();
+    // SAFETY: returned by ywx, freed once.
+    unsafe { ywx::ffi::ywx_free(ptr) };
+    text
+}
+
+fn take(ptr: *mut c_char) -> Value {
+    serde_json::from_str(&take_text(ptr)).unwrap()
+}
+
+/// Calls an export with a request; the answer's text (not parsed: a HIS
+/// program gets text too).
+pub fn call_text(f: Export, request: &CString) -> String {
+    // SAFETY: a valid C string for the call's duration.
+    take_text(unsafe { f(request.as_ptr()) })
+}
+
+pub fn call(f: Export, request: &str) -> Value {
+    let c = CString::new(request).unwrap();
+    // SAFETY: as above.
+    take(unsafe { f(c.as_ptr()) })
+}
+
+pub fn init(config: &Value) {
+    let c = CString::new(config.to_string()).unwrap();
+    // SAFETY: as above.
+    let r = take(unsafe { ywx::ffi::ywx_init(c.as_ptr()) });
+    assert_eq!(r["status"], "0", "{r}");
+}
+
+pub fn config_for(base_url: &str) -> Value {
+    json!({
+        "baseUrl": base_url,
+        "clientId": ywx_sim::CLIENT_ID,
+        "clientSecret": ywx_sim::CLIENT_SECRET,
+        "log": {"dir": null},
+        "outbox": {"enabled": false},
+    })
+}
+
+/// The seed's sign-data example with its own urId.
+pub fn order(ur_id: &str) -> Value {
+    let mut order: Value = serde_json::from_str(ywx_sim::seed_examples::EX_SIGN_DATA).unwrap();
+    let head = order["msg"]["head"].as_object_mut().unwrap();
+    head.remove("clientId");
+    head.remove("clientSecret");
+    order["msg"]["body"]["urId"] = json!(ur_id);
+    order["msg"]["body"]["openId"] = json!(ywx_sim::SIGNING_DOCTOR);
+    order
+}
+
+/// Pushes one order; its uniqueId.
+pub fn pushed_order(tag: &str) -> String {
+    let r = call(
+        ywx::ffi::ywx_sign_data,
+        &order(&format!("{tag}{}", std::process::id())).to_string(),
+    );
+    assert_eq!(r["status"], "0", "{r}");
+    r["data"]["uniqueId"].as_str().unwrap().to_string()
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ywx-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A simulator and the library configured for it.
+pub fn sim_and_library() -> Sim {
+    let sim = Sim::start();
+    init(&config_for(sim.base_url()));
+    sim
+}

@@ -1,0 +1,32 @@
+//! The size of each built library (the DLL is copied onto thousands of PCs).
+
+use std::path::PathBuf;
+
+use crate::Report;
+
+pub fn run(report: &mut Report) {
+    let Some(release) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent()?.parent().map(PathBuf::from))
+    else {
+        return;
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![
+        release.join("libywx.so"),
+        release.join("libywx.a"),
+        release.join("ywx"),
+    ];
+    for dist in ["win-x86", "win-x64", "win7-x86", "win7-x64"] {
+        files.push(root.join("dist").join(dist).join("ywx.dll"));
+    }
+    for f in files {
+        if let Ok(meta) = std::fs::metadata(&f) {
+            let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+            report.note(
+                &format!("size of {name}"),
+                format!("{:.0} KiB", meta.len() as f64 / 1024.0),
+            );
+        }
+    }
+}

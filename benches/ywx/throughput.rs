@@ -1,0 +1,69 @@
+//! Calls per second with 1, 2, 4, 8 and 16 calling threads: ywx (one shared
+//! agent) against raw keep-alive clients (one connection per thread).
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::raw::RawClient;
+use crate::{Report, Target, call_text, pushed_order, sim_and_library};
+
+const WINDOW: Duration = Duration::from_millis(1500);
+
+/// Runs `work` on `threads` threads for the window; calls per second.
+fn rate(threads: usize, work: &(dyn Fn() + Sync)) -> f64 {
+    let stop = AtomicBool::new(false);
+    let calls = AtomicU64::new(0);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    work();
+                    n += 1;
+                }
+                calls.fetch_add(n, Ordering::Relaxed);
+            });
+        }
+        std::thread::sleep(WINDOW);
+        stop.store(true, Ordering::Relaxed);
+    });
+    calls.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+pub fn run(report: &mut Report) {
+    let sim = sim_and_library();
+    let unique_id = pushed_order("thr");
+    let body = json!({"head": {"clientId": ywx_sim::CLIENT_ID}, "body": {"uniqueId": unique_id}})
+        .to_string();
+    let request = CString::new(body.clone()).unwrap();
+    let bytes = RawClient::request(sim.addr(), "/gateway/recipe/querySignDataByUniqueId", &body);
+    let addr = sim.addr();
+    for threads in [1, 2, 4, 8, 16] {
+        thread_local! {
+            static RAW: std::cell::RefCell<Option<RawClient>> = const { std::cell::RefCell::new(None) };
+        }
+        let raw = rate(threads, &|| {
+            RAW.with(|r| {
+                r.borrow_mut()
+                    .get_or_insert_with(|| RawClient::keep_alive(addr))
+                    .send(&bytes);
+            })
+        });
+        let ours = rate(threads, &|| {
+            call_text(ywx::ffi::ywx_sign_status, &request);
+        });
+        report.add(
+            &format!(
+                "sign_status throughput, {threads} thread(s) (calls/s, ywx vs raw keep-alive)"
+            ),
+            format!("{ours:.0}/s"),
+            format!("{raw:.0}/s"),
+            ours / raw,
+            Target::AtLeast(0.9),
+        );
+    }
+}
