@@ -33,7 +33,96 @@ fn main() {
         std::fs::create_dir_all(committed.parent().unwrap()).unwrap();
         std::fs::write(&committed, &header).unwrap();
     }
+    windows_version_resource(&out);
 }
+
+/// On Windows (MinGW) targets: a version resource (文件属性 → 详细信息:
+/// FileVersion, ProductVersion, ProductName "ywx", CompanyName,
+/// FileDescription) generated from CARGO_PKG_VERSION, compiled with the
+/// target's windres and linked into ywx.dll only, so that `ywx_version()`
+/// and the DLL's Properties always agree.
+fn windows_version_resource(out: &Path) {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") != "windows" {
+        return;
+    }
+    if var("CARGO_CFG_TARGET_ENV") != "gnu" {
+        println!("cargo:warning=ywx: version resource only made for MinGW (windows-gnu) targets");
+        return;
+    }
+    let (prefix, format) = match var("CARGO_CFG_TARGET_ARCH").as_str() {
+        "x86" => ("i686-w64-mingw32", "pe-i386"),
+        "x86_64" => ("x86_64-w64-mingw32", "pe-x86-64"),
+        other => {
+            println!("cargo:warning=ywx: no windres known for {other}: no version resource");
+            return;
+        }
+    };
+    println!("cargo:rerun-if-env-changed=WINDRES");
+    let windres = std::env::var("WINDRES").unwrap_or_else(|_| format!("{prefix}-windres"));
+    let version = var("CARGO_PKG_VERSION");
+    let numeric = format!(
+        "{},{},{},0",
+        var("CARGO_PKG_VERSION_MAJOR"),
+        var("CARGO_PKG_VERSION_MINOR"),
+        var("CARGO_PKG_VERSION_PATCH")
+    );
+    let rc = format!(
+        r#"#pragma code_page(65001)
+1 VERSIONINFO
+FILEVERSION {numeric}
+PRODUCTVERSION {numeric}
+FILEFLAGSMASK 0x3fL
+FILEFLAGS 0x0L
+FILEOS 0x40004L
+FILETYPE 0x2L
+FILESUBTYPE 0x0L
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "080404b0"
+    BEGIN
+      VALUE "CompanyName", "{COMPANY}"
+      VALUE "FileDescription", "{DESCRIPTION}"
+      VALUE "FileVersion", "{version}"
+      VALUE "InternalName", "ywx"
+      VALUE "LegalCopyright", "{LICENSE}"
+      VALUE "OriginalFilename", "ywx.dll"
+      VALUE "ProductName", "ywx"
+      VALUE "ProductVersion", "{version}"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x804, 1200
+  END
+END
+"#
+    );
+    let rc_path = out.join("ywx.rc");
+    let obj = out.join("ywx-version.o");
+    std::fs::write(&rc_path, rc).unwrap();
+    let status = std::process::Command::new(&windres)
+        .args(["-F", format, "-O", "coff", "-c", "65001", "-i"])
+        .arg(&rc_path)
+        .arg("-o")
+        .arg(&obj)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("ywx: {windres} not found ({e}); install mingw-w64 (binutils-mingw-w64)")
+        });
+    assert!(
+        status.success(),
+        "ywx: {windres} failed on {}",
+        rc_path.display()
+    );
+    println!("cargo:rustc-link-arg-cdylib={}", obj.display());
+}
+
+/// The version resource's CompanyName, FileDescription and LegalCopyright.
+const COMPANY: &str = "ywx 开源项目 (ywx project)";
+const DESCRIPTION: &str = "医网信院内移动签名网关客户端库 (C 接口)";
+const LICENSE: &str = "MIT OR Apache-2.0";
 
 fn generate(root: &Path, out: &Path) -> String {
     let mut builder = cbindgen::Builder::new()
