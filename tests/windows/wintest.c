@@ -37,6 +37,15 @@
 
 #include "ywx.h"
 
+/* The stack pointer, to prove that calls leave it where it was. */
+#if defined(__i386__)
+#define READ_SP(var) __asm__ volatile("movl %%esp, %0" : "=r"(var))
+#elif defined(__x86_64__)
+#define READ_SP(var) __asm__ volatile("movq %%rsp, %0" : "=r"(var))
+#else
+#define READ_SP(var) ((var) = NULL)
+#endif
+
 #define CLIENT_ID "2017070411003376"
 #define CLIENT_SECRET "2017070411003360"
 #define DOCTOR "aa69bbd2b150006aq5164wfe4dybd786d1a"
@@ -570,13 +579,7 @@ int main(int argc, char **argv)
         void *sp_before, *sp_after;
         int i, bad = 0;
         char buf[256];
-#if defined(__i386__)
-        __asm__ volatile("movl %%esp, %0" : "=r"(sp_before));
-#elif defined(__x86_64__)
-        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_before));
-#else
-        sp_before = NULL;
-#endif
+        READ_SP(sp_before);
         for (i = 0; i < loops; i++) {
             const char *ver = api.version();
             char *d = api.digest("{\"originData\":\"abc\",\"hashAlg\":\"SM3\"}");
@@ -590,13 +593,7 @@ int main(int argc, char **argv)
             api.free_(c);
             api.free_(NULL);
         }
-#if defined(__i386__)
-        __asm__ volatile("movl %%esp, %0" : "=r"(sp_after));
-#elif defined(__x86_64__)
-        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_after));
-#else
-        sp_after = NULL;
-#endif
+        READ_SP(sp_after);
         printf("[6] stack balance: %d x 6 calls, stack pointer %p -> %p, canary %s\n", loops,
                sp_before, sp_after, canary == 0x5157u ? "intact" : "BROKEN");
         CHECK(sp_before == sp_after, "stack pointer moved: %p -> %p", sp_before, sp_after);
@@ -609,13 +606,7 @@ int main(int argc, char **argv)
         void *sp_before, *sp_after;
         int i, bad = 0;
         char buf[256];
-#if defined(__i386__)
-        __asm__ volatile("movl %%esp, %0" : "=r"(sp_before));
-#elif defined(__x86_64__)
-        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_before));
-#else
-        sp_before = NULL;
-#endif
+        READ_SP(sp_before);
         for (i = 0; i < loops; i++) {
             const char *ver = ywx_version();
             char *d = ywx_digest("{\"originData\":\"abc\",\"hashAlg\":\"SM3\"}");
@@ -627,13 +618,7 @@ int main(int argc, char **argv)
             ywx_free(d);
             ywx_free(c);
         }
-#if defined(__i386__)
-        __asm__ volatile("movl %%esp, %0" : "=r"(sp_after));
-#elif defined(__x86_64__)
-        __asm__ volatile("movq %%rsp, %0" : "=r"(sp_after));
-#else
-        sp_after = NULL;
-#endif
+        READ_SP(sp_after);
         printf("[6b] stack balance, direct calls through the import library: %d x 6 calls, "
                "stack pointer %p -> %p\n",
                loops, sp_before, sp_after);
