@@ -285,3 +285,17 @@ pub fn assert_valgrind_clean(out: &Output) {
     }
     assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
 }
+
+/// The simulator of the demo and the flow tests: simulated doctors sign
+/// what is pushed after 500 ms.
+pub fn demo_sim() -> std::io::Result<ywx_sim::Sim> {
+    ywx_sim::Sim::start_with(ywx_sim::SimOptions {
+        auto_sign_ms: Some(500),
+        ..Default::default()
+    })
+}
+
+/// [`lib_dir`], or a panic saying how to build the library.
+pub fn built_lib_dir() -> PathBuf {
+    lib_dir().unwrap_or_else(|e| panic!("{e}"))
+}

@@ -40,10 +40,7 @@ fn main() -> ExitCode {
         }
     };
 
-    let sim = match ywx_sim::Sim::start_with(ywx_sim::SimOptions {
-        auto_sign_ms: Some(500),
-        ..Default::default()
-    }) {
+    let sim = match harness::demo_sim() {
         Ok(sim) => sim,
         Err(e) => {
             eprintln!("demo: 模拟网关启动失败 / cannot start ywx-sim: {e}");

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use ywx_sim::{Sim, SimOptions};
+use ywx_sim::Sim;
 
 /// The lines every flow program prints, in this order.
 const TRACE: &[&str] = &[
@@ -52,18 +52,6 @@ const TRACE: &[&str] = &[
     "status=0",
     "ALL STEPS PASSED",
 ];
-
-fn demo_sim() -> Sim {
-    Sim::start_with(SimOptions {
-        auto_sign_ms: Some(500),
-        ..Default::default()
-    })
-    .expect("start ywx-sim")
-}
-
-fn lib_dir() -> PathBuf {
-    harness::lib_dir().unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn bindings_dir(lang: &str) -> PathBuf {
     harness::repo_root().join("bindings").join(lang)
@@ -144,7 +132,7 @@ fn build_pascal(work: &Path, unicode: bool) -> PathBuf {
     let dir = bindings_dir("delphi");
     let units = work.join("units");
     std::fs::create_dir_all(&units).unwrap();
-    let lib = lib_dir();
+    let lib = harness::built_lib_dir();
     let mut cmd = Command::new("fpc");
     if unicode {
         cmd.args(["-Mdelphiunicode", "-dYWX_FLOW_UNICODE"]);
@@ -168,8 +156,13 @@ fn build_pascal(work: &Path, unicode: bool) -> PathBuf {
 #[test]
 fn python_flow_utf8() {
     let work = harness::temp_dir("py-flow");
-    let sim = demo_sim();
-    let out = python_flow(&sim, &work, "utf-8", &lib_dir().join(harness::dylib_name()));
+    let sim = harness::demo_sim().expect("start ywx-sim");
+    let out = python_flow(
+        &sim,
+        &work,
+        "utf-8",
+        &harness::built_lib_dir().join(harness::dylib_name()),
+    );
     harness::assert_flow_passed("bindings/python flow (utf-8)", &out, TRACE);
     let (stdout, _) = harness::text(&out);
     assert!(stdout.contains("call_buf needed="), "{stdout}");
@@ -179,8 +172,13 @@ fn python_flow_utf8() {
 #[test]
 fn python_flow_gbk() {
     let work = harness::temp_dir("py-gbk");
-    let sim = demo_sim();
-    let out = python_flow(&sim, &work, "gbk", &lib_dir().join(harness::dylib_name()));
+    let sim = harness::demo_sim().expect("start ywx-sim");
+    let out = python_flow(
+        &sim,
+        &work,
+        "gbk",
+        &harness::built_lib_dir().join(harness::dylib_name()),
+    );
     harness::assert_flow_passed("bindings/python flow (gbk)", &out, TRACE);
     assert!(harness::text(&out).0.contains("encoding=gbk"));
     let _ = std::fs::remove_dir_all(&work);
@@ -190,8 +188,8 @@ fn python_flow_gbk() {
 fn csharp_flow_with_mono() {
     let work = harness::temp_dir("cs-flow");
     let exe = build_csharp(&work);
-    let sim = demo_sim();
-    let out = mono_flow(&exe, &sim, &work, "utf-8", &lib_dir());
+    let sim = harness::demo_sim().expect("start ywx-sim");
+    let out = mono_flow(&exe, &sim, &work, "utf-8", &harness::built_lib_dir());
     harness::assert_flow_passed("bindings/csharp flow (mono, utf-8)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
 }
@@ -200,8 +198,8 @@ fn csharp_flow_with_mono() {
 fn csharp_flow_with_mono_gbk() {
     let work = harness::temp_dir("cs-gbk");
     let exe = build_csharp(&work);
-    let sim = demo_sim();
-    let out = mono_flow(&exe, &sim, &work, "gbk", &lib_dir());
+    let sim = harness::demo_sim().expect("start ywx-sim");
+    let out = mono_flow(&exe, &sim, &work, "gbk", &harness::built_lib_dir());
     harness::assert_flow_passed(
         "bindings/csharp flow (mono, gbk; needs libmono-i18n-cjk4.0-cil)",
         &out,
@@ -215,7 +213,7 @@ fn csharp_flow_with_mono_gbk() {
 fn pascal_flow_mode_delphi() {
     let work = harness::temp_dir("pas-flow");
     let exe = build_pascal(&work, false);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run(
         Command::new(&exe).args([sim.base_url(), &s(&work)]),
         "fp-compiler",
@@ -228,7 +226,7 @@ fn pascal_flow_mode_delphi() {
 fn pascal_flow_mode_delphiunicode() {
     let work = harness::temp_dir("pas-uni");
     let exe = build_pascal(&work, true);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run(
         Command::new(&exe).args([sim.base_url(), &s(&work)]),
         "fp-compiler",
@@ -256,7 +254,7 @@ fn pascal_flow_under_valgrind_has_no_definite_leaks() {
     }
     let work = harness::temp_dir("pas-valgrind");
     let exe = build_pascal(&work, false);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run(
         Command::new("valgrind")
             .args([
@@ -289,7 +287,7 @@ fn valgrind_sees_a_string_leaked_by_a_pascal_program() {
          WriteLn(YwxCall('version', ''));  { freed by the wrapper }\nend.\n",
     )
     .unwrap();
-    let lib = lib_dir();
+    let lib = harness::built_lib_dir();
     let out = run(
         Command::new("fpc")
             .arg(format!("-Fu{}", s(&bindings_dir("delphi"))))
@@ -454,8 +452,11 @@ fn assert_all_freed(what: &str, c: &Counts, at_least: u64) {
 
 fn counting_env(cmd: &mut Command, work: &Path) -> PathBuf {
     let out = work.join("counts.txt");
-    cmd.env("YWX_REAL_LIB", lib_dir().join(harness::dylib_name()))
-        .env("YWX_COUNT_OUT", &out);
+    cmd.env(
+        "YWX_REAL_LIB",
+        harness::built_lib_dir().join(harness::dylib_name()),
+    )
+    .env("YWX_COUNT_OUT", &out);
     out
 }
 
@@ -464,7 +465,7 @@ fn csharp_flow_frees_every_returned_string() {
     let work = harness::temp_dir("cs-count");
     let exe = build_csharp(&work);
     let counting = counting_lib(&work);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let mut cmd = Command::new("mono");
     cmd.arg(&exe)
         .args([sim.base_url(), &s(&work), "utf-8"])
@@ -480,7 +481,7 @@ fn csharp_flow_frees_every_returned_string() {
 fn python_flow_frees_every_returned_string() {
     let work = harness::temp_dir("py-count");
     let counting = counting_lib(&work);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let mut cmd = Command::new("python3");
     cmd.arg(bindings_dir("python").join("test/flow.py"))
         .args([sim.base_url(), &s(&work), "utf-8"])
@@ -498,7 +499,7 @@ fn pascal_flow_frees_every_returned_string() {
     let work = harness::temp_dir("pas-count");
     let exe = build_pascal(&work, false);
     let counting = counting_lib(&work);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     // LD_LIBRARY_PATH comes before the program's RUNPATH.
     let mut cmd = Command::new(&exe);
     cmd.args([sim.base_url(), &s(&work)])

@@ -12,11 +12,11 @@
 #[path = "../examples-c/harness.rs"]
 mod harness;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use ywx_sim::{Sim, SimOptions};
+use ywx_sim::Sim;
 
 const STRICT_C: &[&str] = &["-std=c99", "-Wall", "-Wextra", "-Werror"];
 const STRICT_CXX: &[&str] = &["-std=c++11", "-Wall", "-Wextra", "-Werror"];
@@ -47,18 +47,6 @@ const TRACE: &[&str] = &[
     "ALL STEPS PASSED",
 ];
 
-fn demo_sim() -> Sim {
-    Sim::start_with(SimOptions {
-        auto_sign_ms: Some(500),
-        ..Default::default()
-    })
-    .expect("start ywx-sim")
-}
-
-fn lib_dir() -> PathBuf {
-    harness::lib_dir().unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn compile_dynamic(compiler: &str, flags: &[&str], source: &str, out: &Path) {
     let t = Instant::now();
     harness::compile_dynamic(
@@ -66,7 +54,7 @@ fn compile_dynamic(compiler: &str, flags: &[&str], source: &str, out: &Path) {
         flags,
         &harness::example_source(source),
         out,
-        &lib_dir(),
+        &harness::built_lib_dir(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("compiled {source} with {compiler} in {:?}", t.elapsed());
@@ -113,7 +101,7 @@ fn c99_flow_against_simulator() {
     let work = harness::temp_dir("c-flow");
     let exe = work.join("flow_c");
     compile_dynamic("gcc", STRICT_C, "flow.c", &exe);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run_flow(&exe, &sim, &work);
     harness::assert_flow_passed("flow.c", &out, TRACE);
     assert_call_buf_ran_once(&sim);
@@ -126,7 +114,7 @@ fn cpp11_flow_against_simulator() {
     let work = harness::temp_dir("cpp-flow");
     let exe = work.join("flow_cpp");
     compile_dynamic("g++", STRICT_CXX, "flow.cpp", &exe);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run_flow(&exe, &sim, &work);
     harness::assert_flow_passed("flow.cpp", &out, TRACE);
     assert_call_buf_ran_once(&sim);
@@ -169,7 +157,7 @@ fn c_flow_under_valgrind_has_no_definite_leaks() {
     let work = harness::temp_dir("c-valgrind");
     let exe = work.join("flow_c");
     compile_dynamic("gcc", STRICT_C, "flow.c", &exe);
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let t = Instant::now();
     let out = Command::new("valgrind")
         .args([
@@ -201,7 +189,7 @@ fn c_flow_linked_statically() {
         STRICT_C,
         &harness::example_source("flow.c"),
         &exe,
-        &lib_dir(),
+        &harness::built_lib_dir(),
         &libs,
     )
     .unwrap_or_else(|e| panic!("link against libywx.a with {}: {e}", libs.join(" ")));
@@ -214,7 +202,7 @@ fn c_flow_linked_statically() {
             "static build still needs libywx.so:\n{deps}"
         );
     }
-    let sim = demo_sim();
+    let sim = harness::demo_sim().expect("start ywx-sim");
     let out = run_flow(&exe, &sim, &work);
     harness::assert_flow_passed("flow.c (static)", &out, TRACE);
     let _ = std::fs::remove_dir_all(&work);
