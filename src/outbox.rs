@@ -205,10 +205,6 @@ impl Outbox {
         self.settings.enabled
     }
 
-    pub fn path(&self) -> &Path {
-        &self.settings.path
-    }
-
     // ----- the database -------------------------------------------------
 
     /// The open database, opened (and created owner-only) on first use.

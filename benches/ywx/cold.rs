@@ -7,10 +7,10 @@ use std::ffi::{CString, c_char, c_void};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::json;
-
 use crate::raw::RawClient;
-use crate::{Report, Target, config_for, ms, percentiles, pushed_order, scratch, sim_and_library};
+use crate::{
+    Report, Target, config_for, ms, percentiles, scratch, sim_and_library, status_request,
+};
 
 const SAMPLES: usize = 10;
 
@@ -43,11 +43,8 @@ pub fn run(report: &mut Report) {
         return;
     };
     let sim = sim_and_library();
-    let unique_id = pushed_order("cold");
+    let (request, bytes) = status_request(&sim, "cold");
     let config = CString::new(config_for(sim.base_url()).to_string()).unwrap();
-    let body = json!({"head": {"clientId": ywx_sim::CLIENT_ID}, "body": {"uniqueId": unique_id}})
-        .to_string();
-    let request = CString::new(body.clone()).unwrap();
     let dir = scratch("cold");
     let mut ours = Vec::new();
     for i in 0..SAMPLES {
@@ -76,7 +73,6 @@ pub fn run(report: &mut Report) {
             free(shutdown());
         }
     }
-    let bytes = RawClient::request(sim.addr(), "/gateway/recipe/querySignDataByUniqueId", &body);
     let mut floor = Vec::new();
     for _ in 0..SAMPLES {
         let t = Instant::now();

@@ -2,13 +2,12 @@
 //! identical bytes on a keep-alive connection (the floor), and against a
 //! new connection per call.
 
-use std::ffi::CString;
 use std::time::Instant;
 
 use serde_json::json;
 
 use crate::raw::RawClient;
-use crate::{Report, Target, call_text, percentiles, pushed_order, sim_and_library, us};
+use crate::{Report, Target, call_text, percentiles, sim_and_library, status_request, us};
 
 const CALLS: usize = 4000;
 
@@ -25,12 +24,7 @@ fn control(sim: &ywx_sim::Sim, faults: serde_json::Value) {
 
 pub fn run(report: &mut Report) {
     let sim = sim_and_library();
-    let unique_id = pushed_order("lat");
-    // What ywx sends for this request, byte for byte: head given complete.
-    let body = json!({"head": {"clientId": ywx_sim::CLIENT_ID}, "body": {"uniqueId": unique_id}})
-        .to_string();
-    let request = CString::new(body.clone()).unwrap();
-    let bytes = RawClient::request(sim.addr(), "/gateway/recipe/querySignDataByUniqueId", &body);
+    let (request, bytes) = status_request(&sim, "lat");
     let mut raw = RawClient::keep_alive(sim.addr());
     let ours_once = call_text(ywx::ffi::ywx_sign_status, &request);
     let raw_once = raw.send(&bytes);

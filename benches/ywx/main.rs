@@ -242,6 +242,17 @@ pub fn pushed_order(tag: &str) -> String {
     r["data"]["uniqueId"].as_str().unwrap().to_string()
 }
 
+/// A `sign_status` request for a freshly pushed order, twice: the C string
+/// ywx is given and the raw HTTP request of the identical bytes (the head
+/// is given complete, so ywx sends exactly this body).
+pub fn status_request(sim: &Sim, tag: &str) -> (CString, Vec<u8>) {
+    let unique_id = pushed_order(tag);
+    let body = json!({"head": {"clientId": ywx_sim::CLIENT_ID}, "body": {"uniqueId": unique_id}})
+        .to_string();
+    let raw = raw::RawClient::request(sim.addr(), "/gateway/recipe/querySignDataByUniqueId", &body);
+    (CString::new(body).unwrap(), raw)
+}
+
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ywx-bench-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

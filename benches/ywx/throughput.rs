@@ -1,14 +1,11 @@
 //! Calls per second with 1, 2, 4, 8 and 16 calling threads: ywx (one shared
 //! agent) against raw keep-alive clients (one connection per thread).
 
-use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::raw::RawClient;
-use crate::{Report, Target, call_text, pushed_order, sim_and_library};
+use crate::{Report, Target, call_text, sim_and_library, status_request};
 
 const WINDOW: Duration = Duration::from_millis(1500);
 
@@ -36,11 +33,7 @@ fn rate(threads: usize, work: &(dyn Fn() + Sync)) -> f64 {
 
 pub fn run(report: &mut Report) {
     let sim = sim_and_library();
-    let unique_id = pushed_order("thr");
-    let body = json!({"head": {"clientId": ywx_sim::CLIENT_ID}, "body": {"uniqueId": unique_id}})
-        .to_string();
-    let request = CString::new(body.clone()).unwrap();
-    let bytes = RawClient::request(sim.addr(), "/gateway/recipe/querySignDataByUniqueId", &body);
+    let (request, bytes) = status_request(&sim, "thr");
     let addr = sim.addr();
     for threads in [1, 2, 4, 8, 16] {
         thread_local! {
