@@ -60,6 +60,8 @@
 #define YWX_E_QUEUED_OFFLINE 4001
 /** status "YWX-4002", error.code "WAIT_TIMEOUT": *_wait 等待超时，data 为最后一次查询的结果 */
 #define YWX_E_WAIT_TIMEOUT 4002
+/** status "YWX-4003", error.code "OUTBOX_UNAVAILABLE": 网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：既没有发出也没有存入 */
+#define YWX_E_OUTBOX_UNAVAILABLE 4003
 /** status "YWX-9001", error.code "INTERNAL": 库内部错误（在边界处捕获的 panic），请查看日志并报告 */
 #define YWX_E_INTERNAL 9001
 
@@ -254,7 +256,7 @@ char *YWX_CALL ywx_call(const char *method, const char *request_json);
 int YWX_CALL ywx_call_buf(const char *method, const char *request_json, char *out, int out_size);
 
 /**
- * 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (seed 2.3.2).
+ * 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (2.3.2).
  *
  * `request_json`: `{"head":{...},"body":{"openId"|"phone"|"userIdcardNum"|"employeeNumber"}}`
  * in the configured encoding; `head` and its clientId may be left out.
@@ -264,7 +266,7 @@ int YWX_CALL ywx_call_buf(const char *method, const char *request_json, char *ou
 char *YWX_CALL ywx_doctor_search(const char *request_json);
 
 /**
- * OAuth 登录认证请求 GET /gateway/oauth/authorize (seed 3.3.1).
+ * OAuth 登录认证请求 GET /gateway/oauth/authorize (3.3.1).
  *
  * `request_json`: the query parameters as an object,
  * `{"selfSign":true,"sysTag":"HIS","sessionTime":4}`; clientId and
@@ -274,7 +276,7 @@ char *YWX_CALL ywx_doctor_search(const char *request_json);
 char *YWX_CALL ywx_oauth_authorize(const char *request_json);
 
 /**
- * OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (seed 3.3.2).
+ * OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (3.3.2).
  *
  * `request_json`: `{"requestId":"..."}`. Free the result with `ywx_free`.
  * Thread-safe. See also `ywx_oauth_wait`.
@@ -282,7 +284,7 @@ char *YWX_CALL ywx_oauth_authorize(const char *request_json);
 char *YWX_CALL ywx_oauth_tokeninfo(const char *request_json);
 
 /**
- * 请求自动签名授权 POST /gateway/selfSign/request (seed 4.3.1).
+ * 请求自动签名授权 POST /gateway/selfSign/request (4.3.1).
  *
  * `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`; head is
  * filled from the config. `data` is the QR code image in base64.
@@ -291,7 +293,7 @@ char *YWX_CALL ywx_oauth_tokeninfo(const char *request_json);
 char *YWX_CALL ywx_selfsign_request(const char *request_json);
 
 /**
- * 获取自动签名授权结果 POST /gateway/selfSign/getResult (seed 4.3.2).
+ * 获取自动签名授权结果 POST /gateway/selfSign/getResult (4.3.2).
  *
  * `request_json`: `{"body":{"openId":"..."}}`; `data.grantStep` is
  * `YWX_GRANT_STEP_*`. Free the result with `ywx_free`. Thread-safe.
@@ -299,7 +301,7 @@ char *YWX_CALL ywx_selfsign_request(const char *request_json);
 char *YWX_CALL ywx_selfsign_result(const char *request_json);
 
 /**
- * 退出自动签名授权 POST /gateway/selfSign/quit (seed 4.3.3).
+ * 退出自动签名授权 POST /gateway/selfSign/quit (4.3.3).
  *
  * `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`.
  * Free the result with `ywx_free`. Thread-safe.
@@ -307,7 +309,7 @@ char *YWX_CALL ywx_selfsign_result(const char *request_json);
 char *YWX_CALL ywx_selfsign_quit(const char *request_json);
 
 /**
- * 数据摘要 (seed 4.3.4), computed locally: SHA1, SHA256 or SM3 (default).
+ * 数据摘要 (4.3.4), computed locally: SHA1, SHA256 or SM3 (default).
  *
  * `request_json`: `{"originData":"text","hashAlg":"SM3"}` (the text's UTF-8
  * bytes are hashed, whatever the configured encoding) or
@@ -319,7 +321,7 @@ char *YWX_CALL ywx_selfsign_quit(const char *request_json);
 char *YWX_CALL ywx_digest(const char *request_json);
 
 /**
- * 数据签名 POST /gateway/recipe/synRecipeInfo (seed 4.3.5).
+ * 数据签名 POST /gateway/recipe/synRecipeInfo (4.3.5).
  *
  * `request_json`: `{"signType":0|4,"msg":{"head":{"templateId":"hash_001",...},"body":{...}}}`
  * exactly as the document shows; clientId/clientSecret/sysTag filled from
@@ -332,7 +334,7 @@ char *YWX_CALL ywx_digest(const char *request_json);
 char *YWX_CALL ywx_sign_data(const char *request_json);
 
 /**
- * 商务办公类数据签名 POST /gateway/signInfo/syn (seed 4.3.6).
+ * 商务办公类数据签名 POST /gateway/signInfo/syn (4.3.6).
  *
  * `request_json`: `{"signType":0|1|2,"msg":{"head":{"templateId":"contract_001"},"body":{...}}}`;
  * `pdfFile` may replace `pdfBase64`. Free the result with `ywx_free`.
@@ -341,7 +343,7 @@ char *YWX_CALL ywx_sign_data(const char *request_json);
 char *YWX_CALL ywx_sign_business(const char *request_json);
 
 /**
- * 签名状态查询（按订单）POST /gateway/recipe/querySignDataByUniqueId (seed 4.3.7).
+ * 签名状态查询（按订单）POST /gateway/recipe/querySignDataByUniqueId (4.3.7).
  *
  * `request_json`: `{"body":{"uniqueId":"..."}}`; `data.status` is
  * `YWX_SIGN_STATUS_*`. Free the result with `ywx_free`. Thread-safe.
@@ -349,7 +351,7 @@ char *YWX_CALL ywx_sign_business(const char *request_json);
 char *YWX_CALL ywx_sign_status(const char *request_json);
 
 /**
- * 签名状态查询（按时间）POST /gateway/recipe/signDataListSearchByTime (seed 5.1.1).
+ * 签名状态查询（按时间）POST /gateway/recipe/signDataListSearchByTime (5.1.1).
  *
  * `request_json`: `{"body":{"startDate":"yyyy-MM-dd HH:mm:ss","endDate":"...","pageNum":1,"pageSize":10}}`;
  * pageNum and pageSize default to 1 and 10. Free the result with
@@ -358,7 +360,7 @@ char *YWX_CALL ywx_sign_status(const char *request_json);
 char *YWX_CALL ywx_sign_list(const char *request_json);
 
 /**
- * 获取签名结果 POST /gateway/recipe/synSignDataSearch (seed 5.1.2).
+ * 获取签名结果 POST /gateway/recipe/synSignDataSearch (5.1.2).
  *
  * `request_json`: `{"body":{"uniqueId":"...","isP1":false}}`: P7
  * `signedData`, or `p1` and `cert` when isP1 is true. Free the result with
@@ -367,7 +369,7 @@ char *YWX_CALL ywx_sign_list(const char *request_json);
 char *YWX_CALL ywx_sign_result(const char *request_json);
 
 /**
- * 查询医生是否有待签数据 GET /gateway/doctor/existUnsign (seed 5.1.3).
+ * 查询医生是否有待签数据 GET /gateway/doctor/existUnsign (5.1.3).
  *
  * `request_json`: `{"openId":"..."}`; `data` is true or false.
  * Free the result with `ywx_free`. Thread-safe.
@@ -375,7 +377,7 @@ char *YWX_CALL ywx_sign_result(const char *request_json);
 char *YWX_CALL ywx_doctor_pending(const char *request_json);
 
 /**
- * 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (seed 5.1.4).
+ * 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (5.1.4).
  *
  * `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
  * `ywx_free`. Thread-safe.
@@ -383,7 +385,7 @@ char *YWX_CALL ywx_doctor_pending(const char *request_json);
 char *YWX_CALL ywx_sign_delete(const char *request_json);
 
 /**
- * 验证签名结果 POST /gateway/recipe/verifyDataById (seed 6.1.1).
+ * 验证签名结果 POST /gateway/recipe/verifyDataById (6.1.1).
  *
  * `request_json`: `{"head":{"uniqueId":"..."},"body":{the fields as pushed}}`;
  * `originData` may replace hashValue/hashType as in `ywx_sign_data`.
@@ -393,7 +395,7 @@ char *YWX_CALL ywx_sign_delete(const char *request_json);
 char *YWX_CALL ywx_verify_data(const char *request_json);
 
 /**
- * 验证本地时间戳 POST /gateway/recipe/verifyTimeStamp (seed 6.1.2).
+ * 验证本地时间戳 POST /gateway/recipe/verifyTimeStamp (6.1.2).
  *
  * `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
  * `ywx_free`. Thread-safe.

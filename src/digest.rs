@@ -1,15 +1,19 @@
-//! Local digests (seed 4.3.4): SHA1, SHA256 and SM3, in base64, exactly as
+//! Local digests (4.3.4): SHA1, SHA256 and SM3, in base64, exactly as
 //! the gateway's computeDigestForAlg answers.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use sm3::{Digest, Sm3};
 
+use serde_json::{Map, Value};
+
 use crate::error::{Error, Result};
+use crate::readfile;
+use crate::value::as_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
@@ -77,22 +81,87 @@ pub fn digest(alg: Alg, data: &[u8]) -> Vec<u8> {
     h.finish()
 }
 
-/// Hashes a file streaming, in 64 KiB pieces, never loading it whole.
+/// Hashes a regular file streaming, in 64 KiB pieces, never loading it
+/// whole; the bytes hashed are those it had when opened.
 pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| Error::arg(field, format!("文件 {} 无法打开：{e}", path.display())))?;
+    let file_error = |why: String| Error::arg(field, format!("文件 {} {why}", path.display()));
+    let file = readfile::open_regular(path).map_err(file_error)?;
+    let len = file
+        .metadata()
+        .map_err(|e| file_error(format!("无法读取：{e}")))?
+        .len();
+    let mut file = file.take(len);
     let mut h = Hasher::new(alg);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = file
             .read(&mut buf)
-            .map_err(|e| Error::arg(field, format!("文件 {} 读取失败：{e}", path.display())))?;
+            .map_err(|e| file_error(format!("读取失败：{e}")))?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
     }
     Ok(h.finish())
+}
+
+/// What a request asks to have hashed: `originData` (the UTF-8 bytes of
+/// the text) or `originFile`, with `hashAlg` (SM3 when absent). Read by
+/// `ywx_digest` and by the sign requests that give originData in place of
+/// hashValue, so both spell and check these fields the same way.
+pub struct Origin {
+    pub alg: Alg,
+    pub source: Source,
+    /// Where the fields were: "" or "body.", for messages.
+    at: String,
+}
+
+pub enum Source {
+    Text(String),
+    File(PathBuf),
+}
+
+impl Origin {
+    /// Takes originData/originFile/hashAlg out of `obj` (`at` is its path
+    /// with a trailing dot, for messages). None when neither is given.
+    pub fn take(obj: &mut Map<String, Value>, at: &str) -> Result<Option<Origin>> {
+        let field = |name: &str| format!("{at}{name}");
+        let data = obj.remove("originData").filter(|v| !v.is_null());
+        let file = obj.remove("originFile").filter(|v| !v.is_null());
+        let alg = match obj.remove("hashAlg").filter(|v| !v.is_null()) {
+            None => Alg::Sm3,
+            Some(v) => as_text(&v).as_deref().and_then(Alg::parse).ok_or_else(|| {
+                Error::arg(field("hashAlg"), "只能是 SHA1、SHA256 或 SM3（默认 SM3）")
+            })?,
+        };
+        let source = match (data, file) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(Error::arg(field("originData"), "与 originFile 只能给一个"));
+            }
+            (Some(d), None) => Source::Text(
+                as_text(&d).ok_or_else(|| Error::arg(field("originData"), "必须是字符串"))?,
+            ),
+            (None, Some(f)) => {
+                Source::File(PathBuf::from(as_text(&f).ok_or_else(|| {
+                    Error::arg(field("originFile"), "必须是文件路径字符串")
+                })?))
+            }
+        };
+        Ok(Some(Origin {
+            alg,
+            source,
+            at: at.to_string(),
+        }))
+    }
+
+    /// The digest, computed here.
+    pub fn hash(&self) -> Result<Vec<u8>> {
+        match &self.source {
+            Source::Text(text) => Ok(digest(self.alg, text.as_bytes())),
+            Source::File(path) => digest_file(self.alg, path, &format!("{}originFile", self.at)),
+        }
+    }
 }
 
 pub fn base64(bytes: &[u8]) -> String {

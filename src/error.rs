@@ -7,7 +7,7 @@ use crate::codes::{self, Code};
 /// A library error: one row of the code table, a Chinese message for the
 /// implementer, the offending field where there is one, and optional data
 /// (the last state of a `*_wait`, the urId of a queued push).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     pub code: &'static Code,
     pub message: String,

@@ -15,8 +15,10 @@
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 use crate::api;
+use crate::client;
 use crate::codes;
 use crate::encoding;
 use crate::error::Error;
@@ -30,8 +32,9 @@ fn guard(f: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let envelope = Error::internal(what).envelope().to_string();
-        // Even encoding might be what failed: answer in plain UTF-8 then.
-        catch_unwind(|| encoding::encode(&envelope, api::boundary_settings().0))
+        // Nothing here loads a config or waits for a lock; even encoding
+        // might be what failed: answer in plain UTF-8 then.
+        catch_unwind(|| encoding::encode(&envelope, client::encoding_in_force()))
             .unwrap_or_else(|_| envelope.into_bytes())
     })
 }
@@ -53,7 +56,8 @@ unsafe fn bytes<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
 
 /// Decodes the request in the configured encoding and runs `method`.
 fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
-    let (enc, max) = api::boundary_settings();
+    let session = api::session();
+    let (enc, max) = (session.encoding(), session.max_request_bytes());
     let text = match request {
         None => Err(Error::arg(
             "request_json",
@@ -70,7 +74,7 @@ fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
         Some(b) => encoding::decode(b, enc, "请求"),
     };
     let answer = match text {
-        Ok(text) => api::call(method, &text),
+        Ok(text) => api::call_in(&session, method, &text),
         Err(e) => e.envelope().to_string(),
     };
     encoding::encode(&answer, enc)
@@ -108,7 +112,7 @@ fn call_method(method: *const c_char, request_json: *const c_char) -> Vec<u8> {
     match method_name(method) {
         // SAFETY: as in `export`.
         Ok(name) => run(&name, unsafe { bytes(request_json) }),
-        Err(e) => encoding::encode(&e.envelope().to_string(), api::boundary_settings().0),
+        Err(e) => encoding::encode(&e.envelope().to_string(), client::encoding_in_force()),
     }
 }
 
@@ -137,7 +141,7 @@ pub unsafe extern "system" fn ywx_init(config_json: *const c_char) -> *mut c_cha
             None => api::init(None),
             Some(b) => api::init(Some(&encoding::decode_config(b))),
         };
-        encoding::encode(&envelope.to_string(), api::boundary_settings().0)
+        encoding::encode(&envelope.to_string(), client::encoding_in_force())
     }))
 }
 
@@ -148,7 +152,7 @@ pub unsafe extern "system" fn ywx_init(config_json: *const c_char) -> *mut c_cha
 #[unsafe(no_mangle)]
 pub extern "system" fn ywx_shutdown() -> *mut c_char {
     into_c(guard(|| {
-        let enc = api::boundary_settings().0;
+        let enc = client::encoding_in_force();
         encoding::encode(&api::shutdown().to_string(), enc)
     }))
 }
@@ -188,6 +192,35 @@ thread_local! {
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
 }
 
+/// Where a result is kept when the thread's own storage is gone (a call
+/// from an `atexit` handler or a thread-local destructor).
+static PENDING_LATE: Mutex<Option<Pending>> = Mutex::new(None);
+
+/// Takes the kept result if it answers (`method`, `request`).
+fn take_pending(method: &[u8], request: Option<&[u8]>) -> Option<Vec<u8>> {
+    let answers = |k: &Pending| {
+        method == b"last_result" || (k.method == method && k.request.as_deref() == request)
+    };
+    let take = |slot: &mut Option<Pending>| {
+        if slot.as_ref().is_some_and(answers) {
+            slot.take().map(|k| k.result)
+        } else {
+            None
+        }
+    };
+    PENDING
+        .try_with(|p| take(&mut p.borrow_mut()))
+        .unwrap_or_else(|_| take(&mut PENDING_LATE.lock().unwrap_or_else(|p| p.into_inner())))
+}
+
+fn keep_pending(pending: Pending) {
+    let mut pending = Some(pending);
+    let kept = PENDING.try_with(|p| *p.borrow_mut() = pending.take());
+    if kept.is_err() {
+        *PENDING_LATE.lock().unwrap_or_else(|p| p.into_inner()) = pending;
+    }
+}
+
 /// `ywx_call` into a caller's buffer, for PowerBuilder and VB6, which cannot
 /// free memory returned by a DLL.
 ///
@@ -210,20 +243,24 @@ pub unsafe extern "system" fn ywx_call_buf(
     if out_size < 0 || (out.is_null() && out_size != 0) {
         return -1;
     }
+    // SAFETY: the caller's pointers, as documented above.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        call_buf(method, request_json, out, out_size)
+    }))
+    .unwrap_or(-1)
+}
+
+/// # Safety
+/// As `ywx_call_buf`; `out_size >= 0`, and `out` is not NULL unless it is 0.
+unsafe fn call_buf(
+    method: *const c_char,
+    request_json: *const c_char,
+    out: *mut c_char,
+    out_size: c_int,
+) -> c_int {
     // SAFETY: NULL or valid C strings (header contract).
     let (m, r) = unsafe { (bytes(method).unwrap_or_default(), bytes(request_json)) };
-    let kept = PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        let matches = p
-            .as_ref()
-            .is_some_and(|k| m == b"last_result" || (k.method == m && k.request.as_deref() == r));
-        if matches {
-            p.take().map(|k| k.result)
-        } else {
-            None
-        }
-    });
-    let result = kept.unwrap_or_else(|| guard(|| call_method(method, request_json)));
+    let result = take_pending(m, r).unwrap_or_else(|| guard(|| call_method(method, request_json)));
     let len = result.len();
     if len < out_size as usize {
         // SAFETY: `out` has `out_size` writable bytes (contract), len + 1 <= out_size;
@@ -237,17 +274,16 @@ pub unsafe extern "system" fn ywx_call_buf(
             // SAFETY: at least one writable byte.
             unsafe { *out = 0 };
         }
-        let pending = Pending {
+        keep_pending(Pending {
             method: m.to_vec(),
             request: r.map(<[u8]>::to_vec),
             result,
-        };
-        PENDING.with(|p| *p.borrow_mut() = Some(pending));
+        });
     }
     c_int::try_from(len).unwrap_or(c_int::MAX)
 }
 
-/// 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (seed 2.3.2).
+/// 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (2.3.2).
 ///
 /// `request_json`: `{"head":{...},"body":{"openId"|"phone"|"userIdcardNum"|"employeeNumber"}}`
 /// in the configured encoding; `head` and its clientId may be left out.
@@ -258,7 +294,7 @@ pub unsafe extern "system" fn ywx_doctor_search(request_json: *const c_char) -> 
     export("doctor_search", request_json)
 }
 
-/// OAuth 登录认证请求 GET /gateway/oauth/authorize (seed 3.3.1).
+/// OAuth 登录认证请求 GET /gateway/oauth/authorize (3.3.1).
 ///
 /// `request_json`: the query parameters as an object,
 /// `{"selfSign":true,"sysTag":"HIS","sessionTime":4}`; clientId and
@@ -269,7 +305,7 @@ pub unsafe extern "system" fn ywx_oauth_authorize(request_json: *const c_char) -
     export("oauth_authorize", request_json)
 }
 
-/// OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (seed 3.3.2).
+/// OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (3.3.2).
 ///
 /// `request_json`: `{"requestId":"..."}`. Free the result with `ywx_free`.
 /// Thread-safe. See also `ywx_oauth_wait`.
@@ -278,7 +314,7 @@ pub unsafe extern "system" fn ywx_oauth_tokeninfo(request_json: *const c_char) -
     export("oauth_tokeninfo", request_json)
 }
 
-/// 请求自动签名授权 POST /gateway/selfSign/request (seed 4.3.1).
+/// 请求自动签名授权 POST /gateway/selfSign/request (4.3.1).
 ///
 /// `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`; head is
 /// filled from the config. `data` is the QR code image in base64.
@@ -288,7 +324,7 @@ pub unsafe extern "system" fn ywx_selfsign_request(request_json: *const c_char) 
     export("selfsign_request", request_json)
 }
 
-/// 获取自动签名授权结果 POST /gateway/selfSign/getResult (seed 4.3.2).
+/// 获取自动签名授权结果 POST /gateway/selfSign/getResult (4.3.2).
 ///
 /// `request_json`: `{"body":{"openId":"..."}}`; `data.grantStep` is
 /// `YWX_GRANT_STEP_*`. Free the result with `ywx_free`. Thread-safe.
@@ -297,7 +333,7 @@ pub unsafe extern "system" fn ywx_selfsign_result(request_json: *const c_char) -
     export("selfsign_result", request_json)
 }
 
-/// 退出自动签名授权 POST /gateway/selfSign/quit (seed 4.3.3).
+/// 退出自动签名授权 POST /gateway/selfSign/quit (4.3.3).
 ///
 /// `request_json`: `{"body":{"openId":"...","sysTag":"HIS"}}`.
 /// Free the result with `ywx_free`. Thread-safe.
@@ -306,7 +342,7 @@ pub unsafe extern "system" fn ywx_selfsign_quit(request_json: *const c_char) -> 
     export("selfsign_quit", request_json)
 }
 
-/// 数据摘要 (seed 4.3.4), computed locally: SHA1, SHA256 or SM3 (default).
+/// 数据摘要 (4.3.4), computed locally: SHA1, SHA256 or SM3 (default).
 ///
 /// `request_json`: `{"originData":"text","hashAlg":"SM3"}` (the text's UTF-8
 /// bytes are hashed, whatever the configured encoding) or
@@ -319,7 +355,7 @@ pub unsafe extern "system" fn ywx_digest(request_json: *const c_char) -> *mut c_
     export("digest", request_json)
 }
 
-/// 数据签名 POST /gateway/recipe/synRecipeInfo (seed 4.3.5).
+/// 数据签名 POST /gateway/recipe/synRecipeInfo (4.3.5).
 ///
 /// `request_json`: `{"signType":0|4,"msg":{"head":{"templateId":"hash_001",...},"body":{...}}}`
 /// exactly as the document shows; clientId/clientSecret/sysTag filled from
@@ -333,7 +369,7 @@ pub unsafe extern "system" fn ywx_sign_data(request_json: *const c_char) -> *mut
     export("sign_data", request_json)
 }
 
-/// 商务办公类数据签名 POST /gateway/signInfo/syn (seed 4.3.6).
+/// 商务办公类数据签名 POST /gateway/signInfo/syn (4.3.6).
 ///
 /// `request_json`: `{"signType":0|1|2,"msg":{"head":{"templateId":"contract_001"},"body":{...}}}`;
 /// `pdfFile` may replace `pdfBase64`. Free the result with `ywx_free`.
@@ -343,7 +379,7 @@ pub unsafe extern "system" fn ywx_sign_business(request_json: *const c_char) -> 
     export("sign_business", request_json)
 }
 
-/// 签名状态查询（按订单）POST /gateway/recipe/querySignDataByUniqueId (seed 4.3.7).
+/// 签名状态查询（按订单）POST /gateway/recipe/querySignDataByUniqueId (4.3.7).
 ///
 /// `request_json`: `{"body":{"uniqueId":"..."}}`; `data.status` is
 /// `YWX_SIGN_STATUS_*`. Free the result with `ywx_free`. Thread-safe.
@@ -352,7 +388,7 @@ pub unsafe extern "system" fn ywx_sign_status(request_json: *const c_char) -> *m
     export("sign_status", request_json)
 }
 
-/// 签名状态查询（按时间）POST /gateway/recipe/signDataListSearchByTime (seed 5.1.1).
+/// 签名状态查询（按时间）POST /gateway/recipe/signDataListSearchByTime (5.1.1).
 ///
 /// `request_json`: `{"body":{"startDate":"yyyy-MM-dd HH:mm:ss","endDate":"...","pageNum":1,"pageSize":10}}`;
 /// pageNum and pageSize default to 1 and 10. Free the result with
@@ -362,7 +398,7 @@ pub unsafe extern "system" fn ywx_sign_list(request_json: *const c_char) -> *mut
     export("sign_list", request_json)
 }
 
-/// 获取签名结果 POST /gateway/recipe/synSignDataSearch (seed 5.1.2).
+/// 获取签名结果 POST /gateway/recipe/synSignDataSearch (5.1.2).
 ///
 /// `request_json`: `{"body":{"uniqueId":"...","isP1":false}}`: P7
 /// `signedData`, or `p1` and `cert` when isP1 is true. Free the result with
@@ -372,7 +408,7 @@ pub unsafe extern "system" fn ywx_sign_result(request_json: *const c_char) -> *m
     export("sign_result", request_json)
 }
 
-/// 查询医生是否有待签数据 GET /gateway/doctor/existUnsign (seed 5.1.3).
+/// 查询医生是否有待签数据 GET /gateway/doctor/existUnsign (5.1.3).
 ///
 /// `request_json`: `{"openId":"..."}`; `data` is true or false.
 /// Free the result with `ywx_free`. Thread-safe.
@@ -381,7 +417,7 @@ pub unsafe extern "system" fn ywx_doctor_pending(request_json: *const c_char) ->
     export("doctor_pending", request_json)
 }
 
-/// 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (seed 5.1.4).
+/// 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (5.1.4).
 ///
 /// `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
 /// `ywx_free`. Thread-safe.
@@ -390,7 +426,7 @@ pub unsafe extern "system" fn ywx_sign_delete(request_json: *const c_char) -> *m
     export("sign_delete", request_json)
 }
 
-/// 验证签名结果 POST /gateway/recipe/verifyDataById (seed 6.1.1).
+/// 验证签名结果 POST /gateway/recipe/verifyDataById (6.1.1).
 ///
 /// `request_json`: `{"head":{"uniqueId":"..."},"body":{the fields as pushed}}`;
 /// `originData` may replace hashValue/hashType as in `ywx_sign_data`.
@@ -401,7 +437,7 @@ pub unsafe extern "system" fn ywx_verify_data(request_json: *const c_char) -> *m
     export("verify_data", request_json)
 }
 
-/// 验证本地时间戳 POST /gateway/recipe/verifyTimeStamp (seed 6.1.2).
+/// 验证本地时间戳 POST /gateway/recipe/verifyTimeStamp (6.1.2).
 ///
 /// `request_json`: `{"body":{"uniqueId":"..."}}`. Free the result with
 /// `ywx_free`. Thread-safe.

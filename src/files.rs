@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
-use crate::rules::as_text;
+use crate::value::as_text;
 
 /// Base64 fields of `data` and the file each becomes: (field, added field, extension).
 const FIELDS: &[(&str, &str, &str)] = &[

@@ -66,6 +66,20 @@ impl Logger {
         self.write(&line);
     }
 
+    /// Logs a warning about the config (at every init, whatever the level
+    /// but off).
+    pub fn warn(&self, text: &str) {
+        if self.dir.is_none() || self.level == Level::Off {
+            return;
+        }
+        let line = format!(
+            "{} WARN {}",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f"),
+            text.replace('\n', " ")
+        );
+        self.write(&line);
+    }
+
     fn write(&self, line: &str) {
         let Some(dir) = &self.dir else { return };
         let day = chrono::Local::now().format("%Y-%m-%d").to_string();
@@ -73,12 +87,12 @@ impl Logger {
         if guard.as_ref().is_none_or(|(d, _)| *d != day) {
             let _ = std::fs::create_dir_all(dir);
             let path = dir.join(format!("ywx-{day}.log"));
-            *guard = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .ok()
-                .map(|f| (day, f));
+            let mut options = OpenOptions::new();
+            options.create(true).append(true);
+            // Readable by the owner only: the log names orders and doctors.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            *guard = options.open(path).ok().map(|f| (day, f));
         }
         if let Some((_, file)) = guard.as_mut() {
             // A log that cannot be written must never fail the call.

@@ -37,7 +37,7 @@ fn start_sim_at(addr: SocketAddr) -> Sim {
 /// A config file for a gateway at `addr` with the outbox at `outbox`.
 fn config_file(dir: &Path, addr: SocketAddr, outbox: &Path, background: bool) -> PathBuf {
     let mut config = config_for(&format!("http://{addr}"));
-    config["outbox"] = json!({"path": outbox, "retryIntervalMs": 50, "background": background});
+    config["outbox"] = json!({"path": outbox, "retryIntervalMs": 100, "background": background});
     config["connectTimeoutMs"] = json!(500);
     config["timeoutMs"] = json!(1000);
     let path = dir.join(format!("ywx-{}.json", ur_id("cfg")));

@@ -191,9 +191,15 @@ fn bad_configs_are_not_configured() {
             "{named}: {r}"
         );
     }
-    // Unconfigured, a gateway call says so; the local digest still works.
+    // After a failed init every call says why, with the init's own error,
+    // even the local digest: a bad config never runs silently.
     let r = status_query();
     assert_eq!(status(&r), "YWX-1004", "{r}");
+    assert!(r["message"].as_str().unwrap().contains("timeout"), "{r}");
+    let r = call(ywx_digest, &json!({"originData": "abc"}));
+    assert_eq!(status(&r), "YWX-1004", "{r}");
+    // After ywx_shutdown, with no config file anywhere, the digest works.
+    take(ywx_shutdown());
     let r = call(ywx_digest, &json!({"originData": "abc"}));
     assert_eq!(status(&r), "0", "{r}");
 }

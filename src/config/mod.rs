@@ -1,4 +1,8 @@
-//! Configuration (DESIGN §6): one JSON object, from `ywx_init` or `ywx.json`.
+//! Configuration: one JSON object, from `ywx_init` or `ywx.json`. Every
+//! key is checked against the table in `keys.rs` before it is read.
+
+mod keys;
+mod url;
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+
+pub use keys::{KEYS, Key, Kind};
 
 /// The name of the config file looked for beside the library.
 pub const CONFIG_FILE: &str = "ywx.json";
@@ -113,6 +119,10 @@ pub struct Outbox {
     pub background: bool,
     pub retry_interval_ms: u64,
     pub purge_after_hours: u64,
+    /// Deliveries tried before an item that keeps failing ends `failed`.
+    pub max_attempts: u32,
+    /// How far either side of the first attempt reconciliation looks.
+    pub reconcile_window_minutes: u32,
 }
 
 impl Default for Outbox {
@@ -123,6 +133,8 @@ impl Default for Outbox {
             background: true,
             retry_interval_ms: 5000,
             purge_after_hours: 168,
+            max_attempts: 20,
+            reconcile_window_minutes: 30,
         }
     }
 }
@@ -153,9 +165,14 @@ mod defaults {
         15000
     }
     pub fn max_request_bytes() -> u64 {
-        16 * 1024 * 1024
+        super::DEFAULT_MAX_REQUEST_BYTES
     }
 }
+
+/// The largest request accepted when nothing else is configured.
+pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest config file read.
+const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Where a config came from, for the `ywx_init` answer and relative paths.
 #[derive(Debug, Clone)]
@@ -168,52 +185,41 @@ impl Config {
     /// Parses and checks a config JSON text; relative paths are resolved
     /// against `base` (the config file's directory, or the working directory).
     pub fn parse(text: &str, base: Option<&Path>) -> Result<Config> {
-        let value: Value =
+        let mut value: Value =
             serde_json::from_str(text).map_err(|e| crate::error::invalid_json("配置", &e))?;
-        if !value.is_object() {
-            return Err(Error::not_configured("配置必须是一个 JSON 对象"));
-        }
+        let Some(obj) = value.as_object_mut() else {
+            return Err(Error::not_configured("配置必须是一个 JSON 对象 {...}"));
+        };
+        keys::check(obj)?;
         let mut config: Config = serde_json::from_value(value)
-            .map_err(|e| Error::not_configured(format!("配置有误：{e}")))?;
-        config.check()?;
+            .map_err(|e| Error::not_configured(format!("配置无法读取（{e}）")))?;
+        if config
+            .sys_tag
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            config.sys_tag = None;
+        }
+        if config.proxy.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            config.proxy = None;
+        }
         if let Some(base) = base {
             config.resolve_paths(base);
         }
         Ok(config)
     }
 
-    fn check(&mut self) -> Result<()> {
-        let url = self.base_url.trim().trim_end_matches('/').to_string();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-            return Err(Error::not_configured(format!(
-                "baseUrl 必须是带协议的环境域名，例如 \"https://test.51trust.com\"，而不是 \"{}\"",
-                self.base_url
-            )));
+    /// Legal but dangerous settings, each a sentence for `ywx_init`'s
+    /// `data.warnings` and the log.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.tls.insecure {
+            w.push("tls.insecure 为 true：不校验网关证书，过期、伪造或域名不符的证书都会被接受，签名数据可能被中间人截取。只可用于临时排查，正式环境务必改回 false（自签证书请用 tls.caFile）".to_string());
         }
-        self.base_url = url;
-        for (name, value) in [
-            ("clientId", &self.client_id),
-            ("clientSecret", &self.client_secret),
-        ] {
-            if value.trim().is_empty() {
-                return Err(Error::not_configured(format!("{name} 不能为空")));
-            }
+        if self.log.level == "debug" {
+            w.push("log.level 为 debug：日志会很多，排查完请改回 info".to_string());
         }
-        if self.sys_tag.as_deref().is_some_and(|s| s.trim().is_empty()) {
-            self.sys_tag = None;
-        }
-        if self.timeout_ms == 0 || self.connect_timeout_ms == 0 {
-            return Err(Error::not_configured(
-                "timeoutMs 和 connectTimeoutMs 必须大于 0",
-            ));
-        }
-        if !matches!(self.log.level.as_str(), "off" | "error" | "info" | "debug") {
-            return Err(Error::not_configured(format!(
-                "log.level 只能是 off、error、info 或 debug，而不是 \"{}\"",
-                self.log.level
-            )));
-        }
-        Ok(())
+        w
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -234,10 +240,11 @@ impl Config {
         }
     }
 
-    /// The effective config as JSON, the secret masked.
+    /// The effective config as JSON, the secret and URL passwords masked.
     pub fn masked(&self) -> Value {
         let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
         v["clientSecret"] = Value::String(mask(&self.client_secret));
+        v["baseUrl"] = Value::String(mask_url_password(&self.base_url));
         if let Some(proxy) = &self.proxy {
             v["proxy"] = Value::String(mask_url_password(proxy));
         }
@@ -257,7 +264,8 @@ pub fn mask(secret: &str) -> String {
     s
 }
 
-fn mask_url_password(url: &str) -> String {
+/// `http://user:pw@host` → `http://user:***@host`.
+pub fn mask_url_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
             Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
@@ -272,13 +280,21 @@ fn mask_url_password(url: &str) -> String {
 pub fn find_file() -> std::result::Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         let path = std::path::absolute(PathBuf::from(&path)).unwrap_or(PathBuf::from(path));
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!(
+        return match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(path),
+            Ok(m) if m.is_dir() => Err(format!(
+                "环境变量 {CONFIG_ENV} 指向的 {} 是一个目录，请指向配置文件本身（例如 {}）",
+                path.display(),
+                path.join(CONFIG_FILE).display()
+            )),
+            Ok(_) => Err(format!(
+                "环境变量 {CONFIG_ENV} 指向的 {} 不是普通文件",
+                path.display()
+            )),
+            Err(_) => Err(format!(
                 "环境变量 {CONFIG_ENV} 指向的文件 {} 不存在",
                 path.display()
-            ))
+            )),
         };
     }
     let mut tried = Vec::new();
@@ -305,8 +321,10 @@ pub fn find_file() -> std::result::Result<PathBuf, String> {
 /// Loads the config file found by [`find_file`].
 pub fn load_file() -> Result<(Config, Source)> {
     let path = find_file().map_err(Error::not_configured)?;
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Error::not_configured(format!("无法读取配置文件 {}：{e}", path.display())))?;
+    let bytes = crate::readfile::read_limited(&path, MAX_CONFIG_FILE_BYTES).map_err(|why| {
+        let why = why.unwrap_or_else(|| "超过 1 MiB，不像 ywx 的配置文件".into());
+        Error::not_configured(format!("配置文件 {} {why}", path.display()))
+    })?;
     // Notepad on Chinese Windows may save GBK, or UTF-8 with a BOM.
     let text = crate::encoding::decode_config(&bytes);
     let base = path.parent().map(Path::to_path_buf);

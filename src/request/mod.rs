@@ -1,19 +1,19 @@
-//! From the caller's JSON to the gateway's request: the seed's layout
+//! From the caller's JSON to the gateway's request: the document's layout
 //! checked, conveniences applied (originData, pdfFile...), defaults and
 //! credentials filled, every rule of the endpoint checked.
 
-use std::path::Path;
+mod convenience;
 
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::digest::{self, Alg};
 use crate::endpoints::{Creds, DefaultValue, Endpoint, Shape, SysTag, family};
 use crate::error::{Error, Result};
-use crate::rules::{self, MAX_PDF_BYTES, Need, as_text};
+use crate::rules::{self, Need};
+use crate::value::as_text;
 
 /// The JSON object `path` (`head`, `body`, `msg.head`...) names in `root`.
-fn object_at<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Map<String, Value>> {
+pub(crate) fn object_at<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Map<String, Value>> {
     let mut v = root;
     for key in path.split('.') {
         v = v.get_mut(key)?;
@@ -35,7 +35,7 @@ fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
 }
 
 /// The path of `head`/`body` objects for a shape.
-fn part(shape: Shape, which: &str) -> String {
+pub(crate) fn part(shape: Shape, which: &str) -> String {
     match shape {
         Shape::Msg => format!("msg.{which}"),
         _ => which.to_string(),
@@ -44,13 +44,13 @@ fn part(shape: Shape, which: &str) -> String {
 
 /// Checks the layout and applies every local step that needs no config:
 /// conveniences, the document's defaults, the rules. Returns the request
-/// ready for [`fill_credentials`].
+/// ready for [`fill_from_config`].
 pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
     if !root.is_object() {
         return Err(Error::arg("request", "请求必须是一个 JSON 对象 {...}"));
     }
     match ep.shape {
-        Shape::Query => {}
+        Shape::Query | Shape::Flat => {}
         Shape::HeadBody => ensure_parts(&mut root, "")?,
         Shape::Msg => {
             match root.get("msg") {
@@ -73,8 +73,8 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
             ensure_parts(&mut root, "msg")?;
         }
     }
-    if ep.shape != Shape::Query {
-        apply_conveniences(ep.shape, &mut root)?;
+    if matches!(ep.shape, Shape::HeadBody | Shape::Msg) {
+        convenience::apply(ep.shape, &mut root)?;
     }
     for (field, value) in ep.defaults {
         set_default(ep.shape, &mut root, field, *value);
@@ -157,85 +157,6 @@ pub fn validate(ep: &Endpoint, root: &Value) -> Result<()> {
     Ok(())
 }
 
-/// `originData`/`originFile` → `hashValue`/`hashType` (hashed here, so the
-/// medical text never leaves the hospital); `pdfFile` → `pdfBase64`;
-/// `appendixFile` → `head.appendixFileBase64`.
-fn apply_conveniences(shape: Shape, root: &mut Value) -> Result<()> {
-    let body_path = part(shape, "body");
-    let head_path = part(shape, "head");
-    let body = object_at(root, &body_path).expect("body checked");
-    let origin_data = body.remove("originData");
-    let origin_file = body.remove("originFile");
-    let hash_alg = body.remove("hashAlg");
-    if origin_data.is_some() || origin_file.is_some() {
-        if body.get("hashValue").is_some_and(|v| !v.is_null()) {
-            return Err(Error::arg(
-                "body.originData",
-                "与 hashValue 只能给一个：给 originData/originFile 时由 ywx 计算 hashValue",
-            ));
-        }
-        let alg = match &hash_alg {
-            None | Some(Value::Null) => Alg::Sm3,
-            Some(v) => as_text(v)
-                .as_deref()
-                .and_then(Alg::parse)
-                .ok_or_else(|| Error::arg("body.hashAlg", "只能是 SHA1、SHA256 或 SM3"))?,
-        };
-        let hash = match (origin_data, origin_file) {
-            (Some(data), None) => {
-                let text =
-                    as_text(&data).ok_or_else(|| Error::arg("body.originData", "必须是字符串"))?;
-                digest::digest(alg, text.as_bytes())
-            }
-            (None, Some(file)) => {
-                let path = as_text(&file)
-                    .ok_or_else(|| Error::arg("body.originFile", "必须是文件路径字符串"))?;
-                digest::digest_file(alg, Path::new(&path), "body.originFile")?
-            }
-            _ => {
-                return Err(Error::arg("body.originData", "与 originFile 只能给一个"));
-            }
-        };
-        body.insert("hashValue".into(), Value::String(digest::base64(&hash)));
-        body.insert("hashType".into(), Value::String(alg.name().into()));
-    }
-    if let Some(file) = body.remove("pdfFile") {
-        let b64 = read_pdf_base64(&file, "body.pdfFile")?;
-        body.insert("pdfBase64".into(), Value::String(b64));
-    }
-    let appendix = body.remove("appendixFile");
-    let head = object_at(root, &head_path).expect("head ensured");
-    if let Some(file) = appendix.or_else(|| head.remove("appendixFile")) {
-        let b64 = read_pdf_base64(&file, "head.appendixFile")?;
-        head.insert("appendixFileBase64".into(), Value::String(b64));
-    }
-    Ok(())
-}
-
-fn read_pdf_base64(file: &Value, field: &str) -> Result<String> {
-    let path = as_text(file).ok_or_else(|| Error::arg(field, "必须是文件路径字符串"))?;
-    let meta = std::fs::metadata(&path)
-        .map_err(|e| Error::arg(field, format!("文件 {path} 无法打开：{e}")))?;
-    if meta.len() > MAX_PDF_BYTES as u64 {
-        return Err(Error::arg(
-            field,
-            format!(
-                "文件 {path} 有 {} 字节，超过 2 MiB（接口文档：最大不超过2M）",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Error::arg(field, format!("文件 {path} 读取失败：{e}")))?;
-    if !bytes.starts_with(b"%PDF-") {
-        return Err(Error::arg(
-            field,
-            format!("文件 {path} 不是 PDF（应以 %PDF- 开头）"),
-        ));
-    }
-    Ok(digest::base64(&bytes))
-}
-
 /// Fills what the caller may leave out and the config knows: clientId,
 /// clientSecret where the endpoint needs it, and sysTag.
 pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
@@ -285,19 +206,21 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
     Ok(pairs)
 }
 
-/// The order key a call is about, for the log: urId / uniqueId / requestId.
-pub fn log_key(shape: Shape, root: &Value) -> String {
+/// The order key a call is about, for the log: urId / uniqueId / requestId
+/// (never a patient's data).
+pub fn log_key(root: &Value) -> String {
     let mut parts = Vec::new();
-    for field in [
-        "body.urId",
-        "body.uniqueId",
-        "head.uniqueId",
-        "requestId",
-        "uniqueId",
-        "urId",
+    for pointer in [
+        "/msg/body/urId",
+        "/body/urId",
+        "/body/uniqueId",
+        "/head/uniqueId",
+        "/requestId",
+        "/uniqueId",
+        "/urId",
     ] {
-        if let Some(v) = locate(shape, root, field).and_then(as_text) {
-            let name = field.rsplit('.').next().unwrap_or(field);
+        if let Some(v) = root.pointer(pointer).and_then(as_text) {
+            let name = pointer.rsplit('/').next().unwrap_or(pointer);
             parts.push(format!("{name}={v}"));
         }
     }

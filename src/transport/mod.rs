@@ -3,33 +3,36 @@
 //! method, a path and a body, and returns the gateway's JSON text or a
 //! transport error from the code table.
 
-use std::collections::HashMap;
-use std::io::ErrorKind;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod errors;
+mod resolver;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use ureq::Agent;
-use ureq::config::Config as AgentConfig;
-use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::DefaultConnector;
 
 use crate::codes;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use errors::{Failure, http_hint};
+use resolver::CachingResolver;
+
+/// Largest CA file read (a PEM bundle of every public root is ~250 KB).
+const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Largest gateway reply read (a signed 2 MiB PDF in base64 is ~3 MiB).
 const MAX_REPLY_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub enum Http {
     Get,
     Post,
 }
 
 pub struct Request<'a> {
-    pub method: Method,
+    pub method: Http,
     pub path: &'a str,
     pub query: &'a [(String, String)],
     pub body: Option<&'a str>,
@@ -41,6 +44,16 @@ pub struct Request<'a> {
 pub struct Reply {
     pub text: String,
     pub json: serde_json::Value,
+}
+
+impl Reply {
+    /// An answer made by the library itself.
+    pub fn local(json: serde_json::Value) -> Reply {
+        Reply {
+            text: json.to_string(),
+            json,
+        }
+    }
 }
 
 pub struct Transport {
@@ -107,29 +120,46 @@ impl Transport {
         }
     }
 
+    /// One GET of `path`, any HTTP answer being a success.
+    pub fn probe(&self, path: &str) -> Result<()> {
+        let url = format!("{}{}", self.base_url, path);
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms).0)?;
+        let _ = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_vec();
+        Ok(())
+    }
+
     /// One exchange. The error's flag says whether it is worth retrying.
-    fn send_once(&self, req: &Request) -> std::result::Result<Reply, (Error, bool)> {
+    fn send_once(&self, req: &Request) -> std::result::Result<Reply, Failure> {
         let url = format!("{}{}", self.base_url, req.path);
         let result = match req.method {
-            Method::Get => self
+            Http::Get => self
                 .agent
                 .get(&url)
                 .query_pairs(req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .call(),
-            Method::Post => self
+            Http::Post => self
                 .agent
                 .post(&url)
                 .header("Content-Type", "application/json;charset=UTF-8")
                 .send(req.body.unwrap_or("{}")),
         };
-        let mut response = result.map_err(|e| self.map_error(e, &url))?;
+        let mut response =
+            result.map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_REPLY_BYTES)
             .read_to_vec()
-            .map_err(|e| self.map_error(e, &url))?;
+            .map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms))?;
         let text = String::from_utf8_lossy(&body).into_owned();
         if let Some(json) = gateway_json(&text) {
             return Ok(Reply { text, json });
@@ -159,112 +189,6 @@ impl Transport {
             ))
         }
     }
-
-    fn map_error(&self, e: ureq::Error, url: &str) -> (Error, bool) {
-        let host = &self.base_url;
-        match e {
-            ureq::Error::Timeout(_) => (timeout(url, self.timeout_ms), true),
-            ureq::Error::HostNotFound => (dns_error(host), true),
-            ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
-                (tls_error(host, &e.to_string()), false)
-            }
-            ureq::Error::Io(io) => {
-                let text = io.to_string();
-                match io.kind() {
-                    ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-                        (timeout(url, self.timeout_ms), true)
-                    }
-                    _ if looks_like_tls(&text) => (tls_error(host, &text), false),
-                    _ if looks_like_dns(&text) => (dns_error(host), true),
-                    ErrorKind::ConnectionRefused => (
-                        Error::new(
-                            &codes::NETWORK_UNREACHABLE,
-                            format!(
-                                "连接网关 {host} 被拒绝：该地址和端口上没有服务在监听。请检查 baseUrl 的端口、网关服务是否启动、防火墙"
-                            ),
-                        ),
-                        true,
-                    ),
-                    _ => (
-                        Error::new(
-                            &codes::NETWORK_UNREACHABLE,
-                            format!("与网关 {host} 的连接失败：{text}。请检查网络和 baseUrl"),
-                        ),
-                        true,
-                    ),
-                }
-            }
-            ureq::Error::ConnectionFailed => (
-                Error::new(
-                    &codes::NETWORK_UNREACHABLE,
-                    format!("无法连接网关 {host}。请检查网络、baseUrl 和代理设置"),
-                ),
-                true,
-            ),
-            other => {
-                let text = other.to_string();
-                if looks_like_tls(&text) {
-                    (tls_error(host, &text), false)
-                } else {
-                    (
-                        Error::new(
-                            &codes::NETWORK_UNREACHABLE,
-                            format!("与网关 {host} 通信失败：{text}"),
-                        ),
-                        true,
-                    )
-                }
-            }
-        }
-    }
-}
-
-/// How long a resolved gateway address is reused.
-const DNS_TTL: Duration = Duration::from_secs(60);
-
-/// ureq resolves the host before every request, even one that reuses a
-/// pooled connection, and with a resolve timeout it does so on a new thread
-/// each time (several times slower, p99 4 ms on loopback: benches/ywx).
-/// This resolver asks the system once a minute per host (with the connect
-/// timeout) and answers from memory in between.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    inner: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
-}
-
-impl Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &AgentConfig,
-        timeout: NextTimeout,
-    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
-        let key = match (uri.scheme(), uri.authority()) {
-            (Some(scheme), Some(authority)) => DefaultResolver::host_and_port(scheme, authority),
-            _ => None,
-        };
-        let Some(key) = key else {
-            return self.inner.resolve(uri, config, timeout);
-        };
-        let cached = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some((at, addrs)) = cached
-            && at.elapsed() < DNS_TTL
-        {
-            return Ok(addrs);
-        }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, (Instant::now(), addrs.clone()));
-        Ok(addrs)
-    }
 }
 
 fn tls_config(config: &Config) -> Result<TlsConfig> {
@@ -274,8 +198,9 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
         builder = builder.disable_verification(true);
     }
     if let Some(path) = &tls.ca_file {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::not_configured(format!("tls.caFile {} 无法读取：{e}", path.display()))
+        let pem = crate::readfile::read_limited(path, MAX_CA_FILE_BYTES).map_err(|why| {
+            let why = why.unwrap_or_else(|| "超过 1 MiB，不像 PEM 证书文件".into());
+            Error::not_configured(format!("tls.caFile {} {why}", path.display()))
         })?;
         let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
             .filter_map(|item| match item {
@@ -296,55 +221,6 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
         builder = builder.root_certs(RootCerts::WebPki);
     }
     Ok(builder.build())
-}
-
-fn timeout(url: &str, ms: u64) -> Error {
-    Error::new(
-        &codes::TIMEOUT,
-        format!(
-            "网关 {url} 在 {ms} 毫秒内没有应答（配置项 timeoutMs / connectTimeoutMs）。请检查网络是否通畅、网关是否过载"
-        ),
-    )
-}
-
-fn tls_error(host: &str, detail: &str) -> Error {
-    Error::new(
-        &codes::TLS,
-        format!(
-            "与网关 {host} 的 TLS 握手失败：{detail}。若网关使用医院自签证书，请在配置 tls.caFile 中指定其 CA 证书（PEM）；也请检查本机时间是否正确"
-        ),
-    )
-}
-
-fn dns_error(host: &str) -> Error {
-    Error::new(
-        &codes::NETWORK_UNREACHABLE,
-        format!(
-            "无法解析网关域名 {host}（DNS 失败）。请检查 baseUrl 的拼写、本机 DNS 设置或 hosts 文件"
-        ),
-    )
-}
-
-/// getaddrinfo's words on Linux and Windows for a name that does not resolve.
-fn looks_like_dns(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("lookup address")
-        || t.contains("name or service not known")
-        || t.contains("no such host")
-}
-
-fn looks_like_tls(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("certificate") || t.contains("tls") || t.contains("handshake")
-}
-
-fn http_hint(status: u16) -> &'static str {
-    match status {
-        404 => "请确认 baseUrl 只写到域名（和端口），不要带 /gateway 等路径",
-        401 | 403 => "网关拒绝访问，请检查 clientId / clientSecret 与网关的访问控制",
-        502..=504 => "网关或中间的代理暂时不可用，请稍后重试或联系网关运维",
-        _ => "请联系网关运维人员",
-    }
 }
 
 /// The text parsed, if it is a JSON object carrying the gateway's `status`.

@@ -1,0 +1,50 @@
+//! One call of a gateway endpoint: the request checked and completed, sent
+//! (or, for a signature push, handed to the outbox), the answer returned.
+
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::endpoints::{Delivery, Endpoint, Shape};
+use crate::error::Result;
+use crate::outbox::Push;
+use crate::request;
+use crate::transport::{Reply, Request};
+
+/// Checks `value` against the endpoint's rules, fills what the config
+/// knows, sends it and returns the gateway's answer.
+pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Reply> {
+    let mut value = request::prepare(ep, value)?;
+    request::fill_from_config(ep, &client.config, &mut value);
+    let mut reply = if ep.delivery == Delivery::Outbox && client.outbox.enabled() {
+        client.outbox.push(Push {
+            method: ep.name,
+            path: ep.path,
+            request: &value,
+        })?
+    } else {
+        send(client, ep, &value)?
+    };
+    client.outbox.after_success();
+    if let Some(dir) = &client.config.file_dir
+        && crate::files::save(dir, ep.name, &mut reply.json)
+    {
+        reply.text = reply.json.to_string();
+    }
+    Ok(reply)
+}
+
+/// Sends a prepared request (credentials filled) to its endpoint.
+pub fn send(client: &Client, ep: &Endpoint, value: &Value) -> Result<Reply> {
+    let query = match ep.shape {
+        Shape::Query => request::query_pairs(value)?,
+        _ => Vec::new(),
+    };
+    let body = (ep.shape != Shape::Query).then(|| value.to_string());
+    client.transport.send(&Request {
+        method: ep.http,
+        path: ep.path,
+        query: &query,
+        body: body.as_deref(),
+        retry: ep.delivery == Delivery::Retry,
+    })
+}

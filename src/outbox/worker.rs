@@ -1,0 +1,117 @@
+//! The background delivery thread (config `outbox.background`). It looks at
+//! the file at once, resuming what a killed process left queued, then every
+//! `retryIntervalMs`, backing off to a minute while the gateway stays
+//! unreachable; a successful call wakes it early.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::Shared;
+
+/// Longest pause between two delivery passes while the gateway stays
+/// unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long `stop` waits for a pass in progress before leaving the thread
+/// to finish on its own (its item stays leased, and is reconciled later).
+const STOP_WAIT: Duration = Duration::from_millis(800);
+
+pub struct Worker {
+    signal: Arc<Signal>,
+    thread: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Flags {
+    /// The thread must end.
+    stop: bool,
+    /// Look at the file now rather than at the next interval.
+    wake: bool,
+}
+
+#[derive(Default)]
+struct Signal {
+    flags: Mutex<Flags>,
+    cond: Condvar,
+}
+
+impl Signal {
+    fn set(&self, f: impl FnOnce(&mut Flags)) {
+        let mut flags = self.flags.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut flags);
+        self.cond.notify_all();
+    }
+
+    /// Sleeps until woken, stopped, or `delay` passed; false when stopped.
+    fn sleep(&self, delay: Duration) -> bool {
+        let mut flags = self.flags.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = Instant::now() + delay;
+        while !flags.stop && !flags.wake {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            flags = self
+                .cond
+                .wait_timeout(flags, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        flags.wake = false;
+        !flags.stop
+    }
+
+    fn stopped(&self) -> bool {
+        self.flags.lock().unwrap_or_else(|p| p.into_inner()).stop
+    }
+}
+
+impl Worker {
+    pub fn start(shared: Arc<Shared>) -> Option<Worker> {
+        let signal = Arc::new(Signal::default());
+        let thread_signal = signal.clone();
+        std::thread::Builder::new()
+            .name("ywx-outbox".into())
+            .spawn(move || run(&shared, &thread_signal))
+            .ok()
+            .map(|thread| Worker { signal, thread })
+    }
+
+    pub fn wake(&self) {
+        self.signal.set(|f| f.wake = true);
+    }
+
+    /// Stops the thread; waits for a pass in progress at most `STOP_WAIT`.
+    pub fn stop(self) {
+        self.signal.set(|f| f.stop = true);
+        if self.thread.thread().id() == std::thread::current().id() {
+            return;
+        }
+        let deadline = Instant::now() + STOP_WAIT;
+        while !self.thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if self.thread.is_finished() {
+            let _ = self.thread.join();
+        }
+    }
+}
+
+fn run(shared: &Shared, signal: &Signal) {
+    let mut delay = Duration::ZERO;
+    while signal.sleep(delay) {
+        let interval = shared.retry_interval();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.pass(None, false, usize::MAX)
+        }));
+        if signal.stopped() {
+            return;
+        }
+        // Backoff while unreachable: doubling, at most 12 intervals or a minute.
+        let longest = (interval * 12).min(MAX_BACKOFF).max(interval);
+        delay = match result {
+            Ok(Ok(pass)) if pass.unreachable.is_some() => (delay * 2).clamp(interval, longest),
+            _ => interval,
+        };
+    }
+}
