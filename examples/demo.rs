@@ -11,8 +11,7 @@
 //! (cargo builds the library, cdylib included, before this example), runs
 //! it with the simulator's URL, streams its trace and exits with its status.
 
-#[path = "../examples-c/harness.rs"]
-mod harness;
+use ywx_testkit as harness;
 
 use std::process::{Command, ExitCode};
 

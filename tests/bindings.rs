@@ -12,8 +12,7 @@
 //! valgrind test alone may be skipped with YWX_SKIP_VALGRIND=1, as in
 //! `tests/c_examples.rs`.
 
-#[path = "../examples-c/harness.rs"]
-mod harness;
+use ywx_testkit as harness;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

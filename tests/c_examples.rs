@@ -9,8 +9,7 @@
 //! Needs gcc and g++. The valgrind test fails when valgrind is missing,
 //! unless YWX_SKIP_VALGRIND=1.
 
-#[path = "../examples-c/harness.rs"]
-mod harness;
+use ywx_testkit as harness;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,14 +1,12 @@
 //! The `ywx` command, as an implementer uses it on site.
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
 use serde_json::{Value, json};
 use ywx_sim::{Sim, SimOptions};
+use ywx_testkit::*;
 
 fn ywx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ywx"))

@@ -1,16 +1,14 @@
 //! The seed's scenarios, played by a scripted HIS through the C ABI while
 //! the simulator plays the doctor's phone.
 
-mod common;
-
 use std::process::Command;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::*;
 use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::{SELF_SIGN_DOCTOR, SIGNING_DOCTOR};
+use ywx_testkit::*;
 
 fn push(order: &Value) -> String {
     let r = call(ywx_sign_data, order);

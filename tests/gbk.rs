@@ -1,8 +1,6 @@
 //! A Delphi 7 / PowerBuilder `;Ansi` caller on Chinese Windows: GBK bytes
 //! in, GBK bytes out.
 
-mod common;
-
 use std::ffi::{CStr, CString, c_char};
 
 use encoding_rs::GB18030;
@@ -10,7 +8,7 @@ use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::Sim;
 
-fn gbk_call(f: common::Export, request: &str) -> (Vec<u8>, Value) {
+fn gbk_call(f: ywx_testkit::Export, request: &str) -> (Vec<u8>, Value) {
     let bytes = GB18030.encode(request).0.into_owned();
     let c = CString::new(bytes).unwrap();
     // SAFETY: a valid C string; the result is freed below.
@@ -29,7 +27,7 @@ fn gbk_call(f: common::Export, request: &str) -> (Vec<u8>, Value) {
 #[test]
 fn gbk_in_gbk_out_and_invalid_gbk_is_an_error() {
     let sim = Sim::start();
-    let mut config = common::config_for(sim.base_url());
+    let mut config = ywx_testkit::config_for(sim.base_url());
     config["encoding"] = json!("gbk");
     let c = CString::new(config.to_string()).unwrap();
     // SAFETY: a valid C string; the answer is in the new encoding, GBK.
@@ -43,7 +41,7 @@ fn gbk_in_gbk_out_and_invalid_gbk_is_an_error() {
     assert!(answer.contains("配置已生效"), "{answer}");
 
     // A push with Chinese patient data, as GBK bytes.
-    let order = common::hash_order(&common::ur_id("gbk"), ywx_sim::SIGNING_DOCTOR);
+    let order = ywx_testkit::hash_order(&ywx_testkit::ur_id("gbk"), ywx_sim::SIGNING_DOCTOR);
     let (_, r) = gbk_call(ywx_sign_data, &order.to_string());
     assert_eq!(r["status"], "0", "{r}");
 

@@ -4,17 +4,15 @@
 //!
 //! The library is one per process, so these tests take turns.
 
-mod common;
-
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::{Sim, SimOptions};
+use ywx_testkit::*;
 
 static TURN: Mutex<()> = Mutex::new(());
 

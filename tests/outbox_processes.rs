@@ -4,18 +4,16 @@
 //! The HIS program killed here is this test binary itself, run again as a
 //! child with `--ignored his_process` and its orders in the environment.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::*;
 use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::{Sim, SimOptions};
+use ywx_testkit::*;
 
 const CHILD_ENV: &str = "YWX_TEST_HIS_PROCESS";
 

@@ -3,12 +3,10 @@
 //! doctor, a clear non-"0" where it names an order that does not exist, a
 //! local error naming the field for the business example's placeholder.
 
-mod common;
-
-use common::{call, sim, status};
 use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::seed_examples::*;
+use ywx_testkit::{call, sim, status};
 
 fn example(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
@@ -84,7 +82,7 @@ fn business_example_4_3_6_placeholder_is_named() {
 fn order_examples_name_orders_that_do_not_exist() {
     sim();
     let unknown = [
-        (ywx_sign_status as common::Export, EX_QUERY),
+        (ywx_sign_status as ywx_testkit::Export, EX_QUERY),
         (ywx_sign_delete, EX_DELETE),
         (ywx_verify_data, EX_VERIFY),
         (ywx_verify_timestamp, EX_VERIFY_TS),

@@ -1,12 +1,10 @@
 //! Many HIS threads calling at once: no error, no crash, connections reused.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::json;
 use ywx::ffi::*;
+use ywx_testkit::*;
 
 #[test]
 fn sixteen_threads_mixed_exports_share_few_connections() {

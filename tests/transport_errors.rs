@@ -2,14 +2,12 @@
 //! gateway, a proxy's HTML page, garbage, TLS. Each a distinct, clear error.
 //! The tests reconfigure the library, so they take turns (one lock).
 
-mod common;
-
 use std::sync::Mutex;
 
-use common::*;
 use serde_json::{Value, json};
 use ywx::ffi::*;
 use ywx_sim::{Sim, SimOptions};
+use ywx_testkit::*;
 
 static TURN: Mutex<()> = Mutex::new(());
 

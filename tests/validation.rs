@@ -1,13 +1,11 @@
 //! Every rule of DESIGN §3, broken one at a time, and bad input at every
 //! export: each a documented error envelope naming the field, nothing sent.
 
-mod common;
-
 use std::ffi::{CString, c_char};
 
-use common::*;
 use serde_json::{Value, json};
 use ywx::ffi::*;
+use ywx_testkit::*;
 
 const EXPORTS: &[(&str, Export)] = &[
     ("doctor_search", ywx_doctor_search),

@@ -30,7 +30,7 @@ mod raw;
 mod size;
 mod throughput;
 
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::CString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -172,71 +172,27 @@ pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-// ----- the library through its C ABI ------------------------------------------
+// ----- the library through its C ABI (helpers shared with the tests) --------
 
-pub type Export = unsafe extern "system" fn(*const c_char) -> *mut c_char;
+pub use ywx_testkit::{call_c as call_text, call_text as call, init_ok as init, take};
 
-/// Takes a string returned by ywx (frees it) as text.
-fn take_text(ptr: *mut c_char) -> String {
-    // SAFETY: ywx returns NUL-terminated strings it allocated.
-    let text = unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned();
-    // SAFETY: returned by ywx, freed once.
-    unsafe { ywx::ffi::ywx_free(ptr) };
-    text
-}
-
-fn take(ptr: *mut c_char) -> Value {
-    serde_json::from_str(&take_text(ptr)).unwrap()
-}
-
-/// Calls an export with a request; the answer's text (not parsed: a HIS
-/// program gets text too).
-pub fn call_text(f: Export, request: &CString) -> String {
-    // SAFETY: a valid C string for the call's duration.
-    take_text(unsafe { f(request.as_ptr()) })
-}
-
-pub fn call(f: Export, request: &str) -> Value {
-    let c = CString::new(request).unwrap();
-    // SAFETY: as above.
-    take(unsafe { f(c.as_ptr()) })
-}
-
-pub fn init(config: &Value) {
-    let c = CString::new(config.to_string()).unwrap();
-    // SAFETY: as above.
-    let r = take(unsafe { ywx::ffi::ywx_init(c.as_ptr()) });
-    assert_eq!(r["status"], "0", "{r}");
-}
-
+/// The tests' config without an outbox: pushes go straight to the gateway.
 pub fn config_for(base_url: &str) -> Value {
-    json!({
-        "baseUrl": base_url,
-        "clientId": ywx_sim::CLIENT_ID,
-        "clientSecret": ywx_sim::CLIENT_SECRET,
-        "log": {"dir": null},
-        "outbox": {"enabled": false},
-    })
+    let mut config = ywx_testkit::config_for(base_url);
+    config["outbox"] = json!({"enabled": false});
+    config
 }
 
-/// The seed's sign-data example with its own urId.
+/// The document's sign-data example (4.3.5) with its own urId.
 pub fn order(ur_id: &str) -> Value {
-    let mut order: Value = serde_json::from_str(ywx_sim::seed_examples::EX_SIGN_DATA).unwrap();
-    let head = order["msg"]["head"].as_object_mut().unwrap();
-    head.remove("clientId");
-    head.remove("clientSecret");
-    order["msg"]["body"]["urId"] = json!(ur_id);
-    order["msg"]["body"]["openId"] = json!(ywx_sim::SIGNING_DOCTOR);
-    order
+    ywx_testkit::hash_order(ur_id, ywx_sim::SIGNING_DOCTOR)
 }
 
 /// Pushes one order; its uniqueId.
 pub fn pushed_order(tag: &str) -> String {
-    let r = call(
+    let r = ywx_testkit::call(
         ywx::ffi::ywx_sign_data,
-        &order(&format!("{tag}{}", std::process::id())).to_string(),
+        &order(&format!("{tag}{}", std::process::id())),
     );
     assert_eq!(r["status"], "0", "{r}");
     r["data"]["uniqueId"].as_str().unwrap().to_string()
@@ -254,10 +210,7 @@ pub fn status_request(sim: &Sim, tag: &str) -> (CString, Vec<u8>) {
 }
 
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ywx-bench-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    ywx_testkit::temp_dir(&format!("bench-{name}"))
 }
 
 /// A simulator and the library configured for it.

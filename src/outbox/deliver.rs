@@ -208,7 +208,8 @@ impl Shared {
                 self.health.failed(e);
                 if item.attempts >= i64::from(self.settings.max_attempts) && !worth_waiting(e) {
                     let why = format!("尝试 {} 次后放弃：{}", item.attempts, e.message);
-                    self.store.finish(item.seq, State::Failed, "null", Some(&why))?;
+                    self.store
+                        .finish(item.seq, State::Failed, "null", Some(&why))?;
                 } else {
                     self.store.release(item.seq, &e.message)?;
                 }

@@ -1,52 +1,17 @@
-//! Shared by the integration tests: a simulator per test binary, the
-//! library configured against it, and calls through the C ABI.
-#![allow(dead_code)]
+//! A simulator per test binary, the library configured for it, the
+//! simulator's control API, and the orders the tests push.
 
-use std::ffi::{CStr, CString, c_char};
+use std::io::{Read, Write};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 use ywx_sim::Sim;
 
-pub type Export = unsafe extern "system" fn(*const c_char) -> *mut c_char;
+use crate::{init_ok, temp_dir};
 
-/// Takes a string returned by ywx, frees it with `ywx_free`, parses it.
-pub fn take(ptr: *mut c_char) -> Value {
-    assert!(!ptr.is_null(), "ywx returned NULL");
-    // SAFETY: ywx returns NUL-terminated strings it allocated.
-    let text = unsafe { CStr::from_ptr(ptr) }.to_str().unwrap().to_owned();
-    // SAFETY: returned by ywx, freed once.
-    unsafe { ywx::ffi::ywx_free(ptr) };
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// Calls an export with a JSON request (UTF-8).
-pub fn call(f: Export, request: &Value) -> Value {
-    call_text(f, &request.to_string())
-}
-
-pub fn call_text(f: Export, request: &str) -> Value {
-    let c = CString::new(request).unwrap();
-    // SAFETY: a valid C string for the call's duration.
-    take(unsafe { f(c.as_ptr()) })
-}
-
-/// `ywx_init` with a JSON config.
-pub fn init(config: &Value) -> Value {
-    let c = CString::new(config.to_string()).unwrap();
-    // SAFETY: as above.
-    take(unsafe { ywx::ffi::ywx_init(c.as_ptr()) })
-}
-
-/// A directory of this test process's own under the system temp dir.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ywx-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The config for a simulator at `base_url`; the outbox in this process's
-/// own temp dir.
+/// The config for a simulator at `base_url`: no log, quick retries, the
+/// outbox in a temp dir of its own.
 pub fn config_for(base_url: &str) -> Value {
     json!({
         "baseUrl": base_url,
@@ -64,9 +29,17 @@ pub fn sim() -> &'static Sim {
     static SIM: OnceLock<Sim> = OnceLock::new();
     SIM.get_or_init(|| {
         let sim = Sim::start();
-        let r = init(&config_for(sim.base_url()));
-        assert_eq!(r["status"], "0", "{r}");
+        init_ok(&config_for(sim.base_url()));
         sim
+    })
+}
+
+/// The simulator of the demo and the flow tests: simulated doctors sign
+/// what is pushed after 500 ms.
+pub fn demo_sim() -> std::io::Result<Sim> {
+    Sim::start_with(ywx_sim::SimOptions {
+        auto_sign_ms: Some(500),
+        ..Default::default()
     })
 }
 
@@ -79,16 +52,45 @@ pub fn control(sim: &Sim, path: &str, body: &Value) -> Value {
     serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
 }
 
+/// `GET /sim/state`: orders by state, calls by endpoint.
 pub fn sim_state(sim: &Sim) -> Value {
-    let mut resp = ureq::get(&format!("{}/sim/state", sim.base_url()))
-        .call()
-        .unwrap();
-    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+    serde_json::from_str(&http_get(sim.base_url(), "/sim/state").unwrap()).unwrap()
+}
+
+/// A bare HTTP/1.1 GET of `path` on the simulator (`base_url` is
+/// `http://127.0.0.1:PORT`); returns the body.
+pub fn http_get(base_url: &str, path: &str) -> Result<String, String> {
+    let host = base_url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("not an http:// URL: {base_url}"))?
+        .trim_end_matches('/');
+    let mut conn = std::net::TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply).map_err(|e| e.to_string())?;
+    let reply = String::from_utf8_lossy(&reply);
+    let (head, body) = reply
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("bad HTTP reply: {reply}"))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("GET {path}: {head}"));
+    }
+    Ok(body.to_string())
+}
+
+/// How many times the simulator served the gateway endpoint `path`.
+pub fn sim_calls(base_url: &str, endpoint: &str) -> Result<u64, String> {
+    let body = http_get(base_url, "/sim/state")?;
+    let v: Value = serde_json::from_str(&body).map_err(|e| format!("{e}: {body}"))?;
+    Ok(v["calls"][endpoint].as_u64().unwrap_or(0))
 }
 
 /// A fresh urId: letters and digits, unique in this process.
 pub fn ur_id(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -101,7 +103,8 @@ pub fn ur_id(prefix: &str) -> String {
     )
 }
 
-/// The seed's sign-data example (4.3.5) with its own urId and doctor.
+/// The document's sign-data example (4.3.5) with its own urId and doctor,
+/// the credentials left for the library to fill.
 pub fn hash_order(ur_id: &str, open_id: &str) -> Value {
     let mut order: Value = serde_json::from_str(ywx_sim::seed_examples::EX_SIGN_DATA).unwrap();
     let head = order["msg"]["head"].as_object_mut().unwrap();
@@ -115,11 +118,4 @@ pub fn hash_order(ur_id: &str, open_id: &str) -> Value {
 /// A small valid PDF.
 pub fn tiny_pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec()
-}
-
-pub fn status(v: &Value) -> String {
-    match &v["status"] {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

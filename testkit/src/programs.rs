@@ -1,95 +1,10 @@
-//! Compile-and-run helpers for the C/C++ examples, shared by
-//! `examples/demo.rs` and `tests/c_examples.rs` (each includes this file
-//! with `#[path = "../examples-c/harness.rs"] mod harness;`).
-#![allow(dead_code)]
+//! Compiling C and C++ programs against the built library and running
+//! them: the examples, the bindings' test programs, valgrind.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The repository root (the `ywx` package).
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `include/`, where `ywx.h` lives.
-pub fn include_dir() -> PathBuf {
-    repo_root().join("include")
-}
-
-/// `examples-c/NAME`.
-pub fn example_source(name: &str) -> PathBuf {
-    repo_root().join("examples-c").join(name)
-}
-
-/// File name of the shared library on this platform.
-pub fn dylib_name() -> &'static str {
-    if cfg!(windows) {
-        "ywx.dll"
-    } else if cfg!(target_os = "macos") {
-        "libywx.dylib"
-    } else {
-        "libywx.so"
-    }
-}
-
-/// File name of the static library on this platform.
-pub fn staticlib_name() -> &'static str {
-    if cfg!(target_env = "msvc") {
-        "ywx.lib"
-    } else {
-        "libywx.a"
-    }
-}
-
-/// The directory holding the freshly built shared library, near the
-/// running binary. Cargo builds the `ywx` lib (all its crate types) before
-/// an example or test that uses it, but as a dependency it lands in
-/// `target/debug/deps/`; `target/debug/` has a copy only after a plain
-/// `cargo build`. So look in the binary's directory, `../deps` and `..`
-/// (`target/debug/examples/demo`, `target/debug/deps/c_examples-…`) and
-/// take the newest.
-pub fn lib_dir() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let here = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    let up = here.parent().map(Path::to_path_buf).unwrap_or_default();
-    let candidates = [here.clone(), up.join("deps"), up];
-    candidates
-        .iter()
-        .filter_map(|d| {
-            let modified = std::fs::metadata(d.join(dylib_name())).and_then(|m| m.modified());
-            modified.ok().map(|t| (t, d.clone()))
-        })
-        .max_by_key(|(t, _)| *t)
-        .map(|(_, d)| d)
-        .ok_or_else(|| {
-            let tried: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
-            format!(
-                "找不到 {} / {} not found (looked in: {})；请先 cargo build",
-                dylib_name(),
-                dylib_name(),
-                tried.join(", ")
-            )
-        })
-}
-
-/// A fresh, unique directory under the system temp dir.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "ywx-{tag}-{}-{nanos}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("create temp dir");
-    dir
-}
+use crate::{include_dir, staticlib_name, temp_dir};
 
 /// Why a compile failed: the compiler is missing, or it reported errors.
 #[derive(Debug)]
@@ -208,39 +123,6 @@ pub fn run_captured(program: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()))
 }
 
-/// A bare HTTP/1.1 GET of `path` on the simulator (`base_url` is
-/// `http://127.0.0.1:PORT`); returns the body.
-pub fn http_get(base_url: &str, path: &str) -> Result<String, String> {
-    let host = base_url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("not an http:// URL: {base_url}"))?
-        .trim_end_matches('/');
-    let mut conn = std::net::TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut reply = Vec::new();
-    conn.read_to_end(&mut reply).map_err(|e| e.to_string())?;
-    let reply = String::from_utf8_lossy(&reply);
-    let (head, body) = reply
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("bad HTTP reply: {reply}"))?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!("GET {path}: {head}"));
-    }
-    Ok(body.to_string())
-}
-
-/// How many times the simulator served the gateway endpoint `path`
-/// (from `GET /sim/state`).
-pub fn sim_calls(base_url: &str, endpoint: &str) -> Result<u64, String> {
-    let body = http_get(base_url, "/sim/state")?;
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| format!("{e}: {body}"))?;
-    Ok(v["calls"][endpoint].as_u64().unwrap_or(0))
-}
-
 /// A finished program's stdout and stderr, as text.
 pub fn text(out: &Output) -> (String, String) {
     (
@@ -284,18 +166,4 @@ pub fn assert_valgrind_clean(out: &Output) {
         );
     }
     assert!(stderr.contains("ERROR SUMMARY: 0 errors"), "{stderr}");
-}
-
-/// The simulator of the demo and the flow tests: simulated doctors sign
-/// what is pushed after 500 ms.
-pub fn demo_sim() -> std::io::Result<ywx_sim::Sim> {
-    ywx_sim::Sim::start_with(ywx_sim::SimOptions {
-        auto_sign_ms: Some(500),
-        ..Default::default()
-    })
-}
-
-/// [`lib_dir`], or a panic saying how to build the library.
-pub fn built_lib_dir() -> PathBuf {
-    lib_dir().unwrap_or_else(|e| panic!("{e}"))
 }
