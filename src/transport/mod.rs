@@ -59,6 +59,8 @@ impl Reply {
 pub struct Transport {
     agent: Agent,
     base_url: String,
+    /// `base_url` as messages show it: a password in it masked.
+    shown_base: String,
     timeout_ms: u64,
     attempts: u32,
     backoff_ms: u64,
@@ -85,7 +87,8 @@ impl Transport {
             .tls_config(tls_config(config)?);
         if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
             let proxy = ureq::Proxy::new(proxy).map_err(|e| {
-                Error::not_configured(format!("proxy \"{proxy}\" 不是合法的代理地址：{e}"))
+                let shown = crate::config::mask_url_password(proxy);
+                Error::not_configured(format!("配置项 proxy \"{shown}\" 不是合法的代理地址：{e}"))
             })?;
             builder = builder.proxy(Some(proxy));
         }
@@ -97,6 +100,7 @@ impl Transport {
         Ok(Transport {
             agent,
             base_url: config.base_url.clone(),
+            shown_base: crate::config::mask_url_password(&config.base_url),
             timeout_ms: config.timeout_ms,
             attempts: config.retry.attempts.max(1),
             backoff_ms: config.retry.backoff_ms,
@@ -123,11 +127,12 @@ impl Transport {
     /// One GET of `path`, any HTTP answer being a success.
     pub fn probe(&self, path: &str) -> Result<()> {
         let url = format!("{}{}", self.base_url, path);
+        let shown = format!("{}{}", self.shown_base, path);
         let mut response = self
             .agent
             .get(&url)
             .call()
-            .map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms).0)?;
+            .map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms).0)?;
         let _ = response
             .body_mut()
             .with_config()
@@ -139,6 +144,8 @@ impl Transport {
     /// One exchange. The error's flag says whether it is worth retrying.
     fn send_once(&self, req: &Request) -> std::result::Result<Reply, Failure> {
         let url = format!("{}{}", self.base_url, req.path);
+        // What messages show: a password in baseUrl masked.
+        let shown = format!("{}{}", self.shown_base, req.path);
         let result = match req.method {
             Http::Get => self
                 .agent
@@ -152,14 +159,14 @@ impl Transport {
                 .send(req.body.unwrap_or("{}")),
         };
         let mut response =
-            result.map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms))?;
+            result.map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms))?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_REPLY_BYTES)
             .read_to_vec()
-            .map_err(|e| errors::map_error(e, &self.base_url, &url, self.timeout_ms))?;
+            .map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms))?;
         let text = String::from_utf8_lossy(&body).into_owned();
         if let Some(json) = gateway_json(&text) {
             return Ok(Reply { text, json });
@@ -170,7 +177,7 @@ impl Transport {
                 Error::new(
                     &codes::GATEWAY_BAD_REPLY,
                     format!(
-                        "网关 {url} 返回了 HTTP {status}，但内容不是网关的 JSON 应答（开头是：{snippet}）。请确认 baseUrl 指向的是医网信网关，而不是其他网站或代理页面"
+                        "网关 {shown} 返回了 HTTP {status}，但内容不是网关的 JSON 应答（开头是：{snippet}）。请确认 baseUrl 指向的是医网信网关，而不是其他网站或代理页面"
                     ),
                 ),
                 false,
@@ -180,7 +187,7 @@ impl Transport {
                 Error::new(
                     &codes::GATEWAY_HTTP,
                     format!(
-                        "网关 {url} 返回 HTTP {status}（内容开头：{snippet}）。{}",
+                        "网关 {shown} 返回 HTTP {status}（内容开头：{snippet}）。{}",
                         http_hint(status)
                     ),
                 )
