@@ -1,7 +1,7 @@
 //! Generates include/ywx.h from the C boundary with cbindgen.
 //!
 //! cbindgen skips `extern "system"` functions (cbindgen issues 55, 718), so
-//! it is given a copy of src/ffi.rs with `extern "C"`, and the calling
+//! it is given a copy of src/ffi/exports.rs with `extern "C"`, and the calling
 //! convention macro `YWX_CALL` is put back into each declaration after.
 //! The error codes come from src/codes.rs, the same table the library uses.
 
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 mod codes;
 
-const SOURCES: &[&str] = &["src/ffi.rs", "src/consts.rs"];
+const SOURCES: &[&str] = &["src/ffi/exports.rs", "src/consts.rs"];
 
 fn main() {
     for f in SOURCES
@@ -139,7 +139,7 @@ fn generate(root: &Path, out: &Path) -> String {
     let mut bytes = Vec::new();
     builder
         .generate()
-        .expect("cbindgen could not read src/ffi.rs")
+        .expect("cbindgen could not read src/ffi/exports.rs")
         .write(&mut bytes);
     add_calling_convention(&String::from_utf8(bytes).unwrap())
 }

@@ -1,5 +1,5 @@
 //! Dispatch, in Rust terms: a method name and a JSON text in, a JSON
-//! envelope text out. The C boundary (`ffi.rs`) and the `ywx` command are
+//! envelope text out. The C boundary (`ffi/`) and the `ywx` command are
 //! thin layers over this module; the methods are in `methods.rs`.
 
 use std::time::Instant;

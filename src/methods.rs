@@ -3,7 +3,7 @@
 //! message, the tests' list of exports, the header check and the README's
 //! export table all come from it or are checked against it. Adding an
 //! endpoint is a static in `endpoints.rs`, a row here and its export in
-//! `ffi.rs` (a test fails until all three agree).
+//! `ffi/exports.rs` (a test fails until all three agree).
 
 use serde_json::{Value, json};
 

@@ -104,50 +104,9 @@ fn main() -> ExitCode {
     let code = match words.as_slice() {
         ["check"] => check::run(args.json),
         ["call", method, request] => call(&args, method, request),
-        ["digest", file] => {
-            let alg = args.option("alg").unwrap_or("SM3").to_ascii_uppercase();
-            let request = json!({"originFile": file, "hashAlg": alg});
-            run(&args, "digest", &request, |v| {
-                format!(
-                    "{}  {} ({})",
-                    v["data"]["hashValue"].as_str().unwrap_or(""),
-                    file,
-                    v["data"]["hashType"].as_str().unwrap_or("")
-                )
-            })
-        }
-        ["outbox", "list"] => {
-            let mut request = json!({});
-            if let Some(u) = args.option("ur-id") {
-                request["urId"] = json!(u);
-            }
-            if let Some(s) = args.option("state") {
-                request["state"] = json!(s);
-            }
-            run(&args, "outbox_list", &request, |v| {
-                outbox_table(&v["data"]["items"])
-            })
-        }
-        ["outbox", "flush"] => {
-            let mut request = json!({});
-            if let Some(u) = args.option("ur-id") {
-                request["urId"] = json!(u);
-            }
-            run(&args, "outbox_flush", &request, |v| {
-                let d = &v["data"];
-                format!(
-                    "送达 {}，失败 {}，仍在等待 {}。{}\n{}",
-                    d["delivered"],
-                    d["failed"],
-                    d["queued"],
-                    v["message"]
-                        .as_str()
-                        .filter(|m| *m != "success")
-                        .unwrap_or(""),
-                    outbox_table(&d["items"])
-                )
-            })
-        }
+        ["digest", file] => digest(&args, file),
+        ["outbox", "list"] => outbox_list(&args),
+        ["outbox", "flush"] => outbox_flush(&args),
         ["version"] => {
             out!("ywx {}", ywx::VERSION);
             0
@@ -160,6 +119,57 @@ fn main() -> ExitCode {
     };
     let _ = ywx::shutdown();
     ExitCode::from(code)
+}
+
+/// `ywx digest [--alg ...] FILE`.
+fn digest(args: &Args, file: &str) -> u8 {
+    let alg = args.option("alg").unwrap_or("SM3").to_ascii_uppercase();
+    let request = json!({"originFile": file, "hashAlg": alg});
+    run(args, "digest", &request, |v| {
+        format!(
+            "{}  {} ({})",
+            v["data"]["hashValue"].as_str().unwrap_or(""),
+            file,
+            v["data"]["hashType"].as_str().unwrap_or("")
+        )
+    })
+}
+
+/// The `--ur-id` / `--state` filters as a request.
+fn outbox_filter(args: &Args) -> Value {
+    let mut request = json!({});
+    if let Some(u) = args.option("ur-id") {
+        request["urId"] = json!(u);
+    }
+    if let Some(s) = args.option("state") {
+        request["state"] = json!(s);
+    }
+    request
+}
+
+/// `ywx outbox list`.
+fn outbox_list(args: &Args) -> u8 {
+    run(args, "outbox_list", &outbox_filter(args), |v| {
+        outbox_table(&v["data"]["items"])
+    })
+}
+
+/// `ywx outbox flush`.
+fn outbox_flush(args: &Args) -> u8 {
+    run(args, "outbox_flush", &outbox_filter(args), |v| {
+        let d = &v["data"];
+        format!(
+            "送达 {}，失败 {}，仍在等待 {}。{}\n{}",
+            d["delivered"],
+            d["failed"],
+            d["queued"],
+            v["message"]
+                .as_str()
+                .filter(|m| *m != "success")
+                .unwrap_or(""),
+            outbox_table(&d["items"])
+        )
+    })
 }
 
 fn usage_error(why: &str) -> ExitCode {
