@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes (once) an i386 Debian tree with wine32, for running the 32-bit DLL
 # tests: 32-bit wine cannot be installed beside the host's 64-bit wine
-# (DESIGN.md §9). The tree is a cache outside the clone, reused by later runs.
+#. The tree is a cache outside the clone, reused by later runs.
 #
 #   ci/i386-root.sh DIR        create DIR (if DIR/.ywx-ready is missing)
 #

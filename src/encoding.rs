@@ -2,9 +2,34 @@
 
 use encoding_rs::GB18030;
 
+use serde::{Deserialize, Serialize};
+
 use crate::codes;
-use crate::config::Encoding;
 use crate::error::{Error, Result};
+
+/// The string encoding of every `char *` crossing the boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Encoding {
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// GBK callers; decoded and encoded as GB18030, its superset.
+    #[serde(rename = "gbk")]
+    Gbk,
+}
+
+impl<'de> Deserialize<'de> for Encoding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
+            _ => Err(serde::de::Error::custom(format!(
+                "encoding 只能是 \"utf-8\" 或 \"gbk\"，而不是 \"{s}\""
+            ))),
+        }
+    }
+}
 
 /// Decodes the caller's bytes; invalid bytes are an error, never mojibake.
 pub fn decode(bytes: &[u8], encoding: Encoding, what: &str) -> Result<String> {

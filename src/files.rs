@@ -1,5 +1,5 @@
 //! `fileDir`: base64 images and PDFs in replies also written as files, for
-//! languages that cannot decode base64 (DESIGN §6).
+//! languages that cannot decode base64 (the config key fileDir).
 
 use std::path::Path;
 

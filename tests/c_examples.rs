@@ -70,7 +70,7 @@ fn assert_call_buf_ran_once(sim: &Sim) {
 }
 
 /// When the library wrote logs, they hold neither the clientSecret nor the
-/// patient's name (DESIGN §6).
+/// patient's name (the config key fileDir).
 fn assert_logs_clean(work: &Path) {
     let Ok(entries) = std::fs::read_dir(work.join("logs")) else {
         return;

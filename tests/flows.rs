@@ -1,4 +1,4 @@
-//! The seed's scenarios, played by a scripted HIS through the C ABI while
+//! The vendor document's scenarios, played by a scripted HIS through the C ABI while
 //! the simulator plays the doctor's phone.
 
 use std::process::Command;

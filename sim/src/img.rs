@@ -56,7 +56,7 @@ pub fn stamp_png(seed: &str) -> Vec<u8> {
             let dy = y as f32 + 0.5 - c;
             let r = (dx * dx + dy * dy).sqrt();
             let ring = (40.0..46.0).contains(&r);
-            // a 6x6 grid of cells in the middle, on/off from the seed's hash
+            // a 6x6 grid of cells in the middle, on/off from the vendor document's hash
             let inner = if (18..78).contains(&x) && (18..78).contains(&y) && r < 36.0 {
                 let cx = (x - 18) / 10;
                 let cy = (y - 18) / 10;

@@ -31,15 +31,15 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, watch};
 use world::{FaultMode, Shared, World};
 
-/// The seed's integration-environment client id.
+/// The vendor document's integration-environment client id.
 pub const CLIENT_ID: &str = "2017070411003376";
-/// The seed's environment-table client secret (accepted for every client id).
+/// The vendor document's environment-table client secret (accepted for every client id).
 pub const CLIENT_SECRET: &str = "2017070411003360";
-/// The secret the seed's later examples use (also accepted for every client id).
+/// The secret the vendor document's later examples use (also accepted for every client id).
 pub const CLIENT_SECRET_ALT: &str = "2021112519000550";
-/// Client id of the seed's doctor-search example.
+/// Client id of the vendor document's doctor-search example (2.3.2).
 pub const CLIENT_ID_SEARCH_EXAMPLE: &str = "2017070411003371";
-/// Client id of the seed's business-signing example.
+/// Client id of the vendor document's business-signing example (4.3.6).
 pub const CLIENT_ID_BUSINESS_EXAMPLE: &str = "2015112716143751";
 
 /// Doctor of the doctor-search example (2.3.2); process 2, stamp 11.

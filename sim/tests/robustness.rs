@@ -1,4 +1,4 @@
-//! Faults, bad input, and the seed's example requests sent verbatim.
+//! Faults, bad input, and the vendor document's example requests sent verbatim.
 
 mod common;
 use common::*;

@@ -1,4 +1,4 @@
-//! The seed's scenarios, walked over real HTTP.
+//! The vendor document's scenarios, walked over real HTTP.
 
 mod common;
 use base64::Engine;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+pub use crate::encoding::Encoding;
 pub use keys::{KEYS, Key, Kind};
 
 /// The name of the config file looked for beside the library.
@@ -46,30 +47,6 @@ pub struct Config {
     pub log: Log,
     #[serde(default)]
     pub file_dir: Option<PathBuf>,
-}
-
-/// The string encoding of every `char *` crossing the boundary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Encoding {
-    #[default]
-    #[serde(rename = "utf-8")]
-    Utf8,
-    /// GBK callers; decoded and encoded as GB18030, its superset.
-    #[serde(rename = "gbk")]
-    Gbk,
-}
-
-impl<'de> Deserialize<'de> for Encoding {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Ok(Encoding::Utf8),
-            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
-            _ => Err(serde::de::Error::custom(format!(
-                "encoding 只能是 \"utf-8\" 或 \"gbk\"，而不是 \"{s}\""
-            ))),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
