@@ -40,12 +40,15 @@ impl Client {
     /// A client for `config`: its outbox opened, its delivery thread started.
     fn start(config: Config, source: Source) -> Result<Arc<Client>> {
         let transport = Arc::new(Transport::new(&config)?);
+        // The delivery thread's own, so that stopping it interrupts only it.
+        let background = Arc::new(Transport::new(&config)?);
         let logger = Arc::new(Logger::new(
             config.log.dir.clone(),
             Level::parse(&config.log.level),
         ));
         let sender = Sender {
             transport: transport.clone(),
+            background,
             client_secret: config.client_secret.clone(),
             logger: logger.clone(),
             routes: endpoints::ALL
@@ -53,6 +56,7 @@ impl Client {
                 .filter(|e| e.delivery == Delivery::Outbox)
                 .map(|e| (e.name, e.path))
                 .collect(),
+            list_path: endpoints::SIGN_LIST.path,
         };
         let outbox = Outbox::new(&config, sender);
         let mut warnings = config.warnings();

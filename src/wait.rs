@@ -119,8 +119,16 @@ pub fn selfsign(session: &Session, value: Value) -> Result<Reply> {
     )
 }
 
-/// `ywx_oauth_wait`: until tokeninfo returns the user who scanned the
-/// login QR code.
+/// Whether tokeninfo says "not yet scanned": the real gateway answers
+/// `{"status":"1","message":"未授权"}` without `data` until the doctor scans.
+fn not_scanned_yet(v: &Value) -> bool {
+    let status = v.get("status").and_then(as_text);
+    let message = v.get("message").and_then(as_text).unwrap_or_default();
+    status.as_deref() == Some("1") && message.contains("未授权")
+}
+
+/// `ywx_oauth_wait`: while tokeninfo says "not yet scanned", and no longer:
+/// the user who scanned, a refusal or an unknown requestId end it at once.
 pub fn oauth(session: &Session, value: Value) -> Result<Reply> {
     let request_id = required(&value, "requestId")?;
     let mut request = json!({"requestId": request_id});
@@ -133,6 +141,6 @@ pub fn oauth(session: &Session, value: Value) -> Result<Reply> {
         request,
         &value,
         "医师扫码登录",
-        status_is_zero,
+        |v| !not_scanned_yet(v),
     )
 }

@@ -30,8 +30,10 @@ fn oauth_examples_3_3() {
         &json!({"responseType": "code", "clientId": "2017070411003376"}),
     );
     assert_eq!(status(&r), "0", "{r}");
-    assert_eq!(r["data"]["time"], "120");
-    assert!(r["data"]["requestId"].as_str().unwrap().len() >= 16);
+    // As the real gateway answers: `time` a number, requestId 32 hex _ ms _ sysTag.
+    assert_eq!(r["data"]["time"], 120, "{r}");
+    let rid = r["data"]["requestId"].as_str().unwrap();
+    assert_eq!(rid.split('_').count(), 3, "{rid}");
     // tokeninfo with the document's requestId, which this gateway never issued.
     let r = call(
         ywx_oauth_tokeninfo,
@@ -64,7 +66,17 @@ fn sign_data_example_4_3_5() {
     sim();
     let r = call(ywx_sign_data, &example(EX_SIGN_DATA));
     assert_eq!(status(&r), "0", "{r}");
-    assert_eq!(r["data"]["uniqueId"].as_str().unwrap().len(), 32, "{r}");
+    // As the real gateway: ^Y\d{13}[0-9a-f]{19}$
+    let uid = r["data"]["uniqueId"].as_str().unwrap();
+    assert!(
+        uid.len() == 33
+            && uid.starts_with('Y')
+            && uid[1..14].bytes().all(|b| b.is_ascii_digit())
+            && uid[14..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{uid}"
+    );
     assert!(r["data"]["timeStampSignData"].as_str().is_some(), "{r}");
 }
 

@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 pub struct ApiErr {
     pub code: &'static str,
     pub msg: String,
+    /// Answered without a `data` key, as the real gateway does for some
+    /// refusals (tokeninfo before the scan).
+    pub bare: bool,
 }
 
 pub type R<T> = Result<T, ApiErr>;
@@ -22,7 +25,9 @@ pub const E_DOCTOR_STATE: &str = "2002";
 pub const E_ORDER_MISSING: &str = "3001";
 pub const E_ORDER_STATE: &str = "3002";
 pub const E_EXPIRED: &str = "4001";
-pub const E_NOT_SCANNED: &str = "4002";
+/// tokeninfo before the doctor scanned: the real gateway's
+/// `{"status":"1","message":"未授权"}`, without `data`.
+pub const E_NOT_SCANNED: &str = "1";
 pub const E_REFUSED: &str = "4003";
 pub const E_REQUEST_MISSING: &str = "4004";
 
@@ -30,6 +35,15 @@ pub fn err(code: &'static str, msg: impl Into<String>) -> ApiErr {
     ApiErr {
         code,
         msg: msg.into(),
+        bare: false,
+    }
+}
+
+/// A refusal answered with `status` and `message` only, no `data`.
+pub fn err_bare(code: &'static str, msg: impl Into<String>) -> ApiErr {
+    ApiErr {
+        bare: true,
+        ..err(code, msg)
     }
 }
 

@@ -217,7 +217,7 @@ fn oauth_authorize(sh: &Arc<Shared>, req: &Req) -> R<Value> {
     let self_sign = bool_opt(q, "selfSign", "")?.unwrap_or(false);
     let tag = sys_tag(q, "")?;
     let hours = session_hours(q, "")?;
-    let id = random_hex32();
+    let id = new_request_id(sh.now_ms(), &tag);
     let img = img::qr_base64(&format!(
         "https://test.51trust.com/gateway/oauth/scan?requestId={id}"
     ));
@@ -233,7 +233,8 @@ fn oauth_authorize(sh: &Arc<Shared>, req: &Req) -> R<Value> {
             session_hours: hours,
         },
     );
-    Ok(json!({"requestId": id, "imgBase64": img, "time": QR_TTL_SECS.to_string()}))
+    // The real gateway gives `time` as a number, though the table says String.
+    Ok(json!({"requestId": id, "imgBase64": img, "time": QR_TTL_SECS}))
 }
 
 fn oauth_tokeninfo(sh: &Arc<Shared>, req: &Req) -> R<Value> {
@@ -258,7 +259,7 @@ fn oauth_tokeninfo(sh: &Arc<Shared>, req: &Req) -> R<Value> {
         ));
     }
     match r.status {
-        Scan::Pending => Err(err(E_NOT_SCANNED, "用户尚未扫码")),
+        Scan::Pending => Err(err_bare(E_NOT_SCANNED, "未授权")),
         Scan::Refused => Err(err(E_REFUSED, "用户拒绝授权")),
         Scan::Approved => {
             let d = find_doctor(&w, &r.open_id)?;
@@ -618,7 +619,9 @@ fn push(sh: &Arc<Shared>, req: &Req, business: bool) -> R<Value> {
     }
 
     let mut w = sh.lock();
-    if let Some(&i) = w.by_urid.get(&(cid.clone(), v.ur_id.clone())) {
+    if let Some(&i) = w.by_urid.get(&(cid.clone(), v.ur_id.clone()))
+        && !sh.no_dedupe
+    {
         return Ok(w.orders[i].push_data.clone());
     }
     let stamp = if v.open_id.is_empty() {
@@ -628,7 +631,7 @@ fn push(sh: &Arc<Shared>, req: &Req, business: bool) -> R<Value> {
     };
     let now = sh.now_ms();
     let now_utc = sh.now_utc();
-    let unique_id = random_hex32();
+    let unique_id = new_unique_id(now);
     let tst = sh.pki.timestamp(&v.content, &now_utc);
     w.seq += 1;
     let state = if sign_type == 4 {

@@ -84,6 +84,10 @@ pub struct SimOptions {
     pub tls_dir: Option<PathBuf>,
     /// Pending (0/10) orders expire (state 7) after this many sim-clock seconds.
     pub pending_expiry_secs: u64,
+    /// Every push makes a new order, even of a urId already pushed: a
+    /// gateway that does not key orders by urId (for testing the library's
+    /// reconciliation of pushes whose answer was lost).
+    pub no_dedupe: bool,
 }
 
 impl Default for SimOptions {
@@ -93,6 +97,7 @@ impl Default for SimOptions {
             auto_sign_ms: None,
             tls_dir: None,
             pending_expiry_secs: 86400,
+            no_dedupe: false,
         }
     }
 }
@@ -126,6 +131,7 @@ impl Sim {
             connections: AtomicU64::new(0),
             auto_sign_ms: opts.auto_sign_ms,
             pending_expiry_secs: opts.pending_expiry_secs,
+            no_dedupe: opts.no_dedupe,
         });
         let docs = world::seed_doctors(&shared);
         shared.lock().doctors = docs;
@@ -404,6 +410,7 @@ fn gateway_call(shared: &Arc<Shared>, method: &str, path: &str, query: &str, bod
     };
     let v = match (route.handler)(shared, &req) {
         Ok(data) => json!({"status": "0", "message": "success", "data": data}),
+        Err(e) if e.bare => json!({"status": e.code, "message": e.msg}),
         Err(e) => json!({"status": e.code, "message": e.msg, "data": null}),
     };
     json_resp(200, &v)

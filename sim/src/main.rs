@@ -1,11 +1,11 @@
-//! `ywx-sim --addr 127.0.0.1:PORT [--auto-sign MS] [--tls DIR] [--expire-secs N]`
+//! `ywx-sim --addr 127.0.0.1:PORT [--auto-sign MS] [--tls DIR] [--expire-secs N] [--no-dedupe]`
 
 use std::io::Write;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: ywx-sim [--addr 127.0.0.1:PORT] [--auto-sign MS] [--tls DIR] [--expire-secs N]\n\
-         医网信网关模拟器：默认监听 127.0.0.1:8080"
+        "usage: ywx-sim [--addr 127.0.0.1:PORT] [--auto-sign MS] [--tls DIR] [--expire-secs N] [--no-dedupe]\n\
+         医网信网关模拟器：默认监听 127.0.0.1:8080；--no-dedupe：同一 urId 每次推送都生成新订单"
     );
     std::process::exit(2)
 }
@@ -23,6 +23,7 @@ fn main() {
             "--auto-sign" => opts.auto_sign_ms = Some(val().parse().unwrap_or_else(|_| usage())),
             "--tls" => opts.tls_dir = Some(val().into()),
             "--expire-secs" => opts.pending_expiry_secs = val().parse().unwrap_or_else(|_| usage()),
+            "--no-dedupe" => opts.no_dedupe = true,
             "-h" | "--help" => usage(),
             _ => usage(),
         }

@@ -207,6 +207,7 @@ pub struct Shared {
     pub connections: AtomicU64,
     pub auto_sign_ms: Option<u64>,
     pub pending_expiry_secs: u64,
+    pub no_dedupe: bool,
 }
 
 pub fn fmt_time(ms: i64) -> String {
@@ -229,6 +230,20 @@ pub fn parse_time(s: &str) -> Option<i64> {
 pub fn random_hex32() -> String {
     let b: [u8; 16] = rand::random();
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A uniqueId as the real gateway makes them: `Y`, the epoch milliseconds
+/// in 13 digits, 19 lowercase hex characters (33 in all).
+pub fn new_unique_id(now_ms: i64) -> String {
+    let b: [u8; 10] = rand::random();
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("Y{now_ms:013}{}", &hex[..19])
+}
+
+/// An OAuth requestId as the real gateway makes them: 32 hex, `_`, the
+/// epoch milliseconds, `_`, the sysTag (or `NULL`).
+pub fn new_request_id(now_ms: i64, sys_tag: &str) -> String {
+    format!("{}_{now_ms}_{sys_tag}", random_hex32())
 }
 
 impl Shared {

@@ -93,13 +93,27 @@ fn oauth_scan_tokeninfo_and_expiry() {
     ));
     assert_eq!(a["status"], "0", "{a}");
     let rid = a["data"]["requestId"].as_str().unwrap().to_string();
-    assert_eq!(rid.len(), 32);
-    assert_eq!(a["data"]["time"], "120");
+    // As the real gateway: 32 hex, the epoch ms, the sysTag (NULL when none).
+    let parts: Vec<&str> = rid.split('_').collect();
+    assert_eq!(parts.len(), 3, "{rid}");
+    assert!(
+        parts[0].len() == 32 && parts[0].chars().all(|c| c.is_ascii_hexdigit()),
+        "{rid}"
+    );
+    assert!(
+        parts[1].len() == 13 && parts[1].chars().all(|c| c.is_ascii_digit()),
+        "{rid}"
+    );
+    assert_eq!(parts[2], "NULL");
+    assert_eq!(
+        a["data"]["time"], 120,
+        "a number, as the real gateway sends it"
+    );
     assert!(decode_qr(a["data"]["imgBase64"].as_str().unwrap()).contains(&rid));
     let ti = format!("/gateway/oauth/tokeninfo?clientId={CLIENT_ID}&requestId={rid}");
     let t = c.get(&ti);
-    assert_eq!(t["status"], "4002");
-    assert!(t["message"].as_str().unwrap().contains("尚未扫码"));
+    // Before the scan, the real gateway's answer: "1"/未授权 and no data.
+    assert_eq!(t, json!({"status": "1", "message": "未授权"}));
     c.ctl(
         "/sim/scan",
         json!({"requestId": rid, "openId": SEARCH_DOCTOR, "approve": true}),
@@ -254,10 +268,15 @@ fn push_sign_and_verify_with_openssl() {
     let c = C::new();
     let d = c.push_hash("sig1", SIGNING_DOCTOR);
     let uid = d["uniqueId"].as_str().unwrap().to_string();
-    assert_eq!(uid.len(), 32);
+    // As the real gateway: ^Y\d{13}[0-9a-f]{19}$
+    assert_eq!(uid.len(), 33, "{uid}");
+    assert!(uid.starts_with('Y'), "{uid}");
+    assert!(uid[1..14].chars().all(|ch| ch.is_ascii_digit()), "{uid}");
     assert!(
-        uid.chars()
-            .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase())
+        uid[14..]
+            .chars()
+            .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase()),
+        "{uid}"
     );
     assert_eq!(d["isSelfSign"], "false");
     assert!(d.get("selfSignQRCode").is_none());

@@ -1,5 +1,6 @@
-//! Delivery: sending claimed items to the gateway and recording what came
-//! back; and the gateway's health as the outbox sees it.
+//! Delivery: sending claimed items to the gateway — reconciled first when
+//! an earlier attempt may have reached it — and recording what came back;
+//! and the gateway's health as the outbox sees it.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -10,21 +11,27 @@ use serde_json::Value;
 
 use super::Shared;
 use super::lease::{self, Claimed};
+use super::reconcile::reconciled_reply;
 use super::store::{State, now_ms};
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::log::Logger;
-use crate::transport::{Http, Reply, Request, Transport};
+use crate::transport::{Failure, Http, Reached, Reply, Request, Transport};
 use crate::value::as_text;
 
-/// What the outbox sends with: the transport, the secret filled in at
-/// delivery (never stored), the log, and the path of each method it takes.
+/// What the outbox sends with: the transports, the secret filled in at
+/// delivery (never stored), the log, and the paths it needs.
 pub struct Sender {
+    /// For pushes and flushes, on the caller's thread.
     pub transport: Arc<Transport>,
+    /// The delivery thread's own, aborted when the thread must stop.
+    pub background: Arc<Transport>,
     pub client_secret: String,
     pub logger: Arc<Logger>,
     /// (method, path): `sign_data` → `/gateway/recipe/synRecipeInfo`.
     pub routes: Vec<(&'static str, &'static str)>,
+    /// 5.1.1, for reconciliation.
+    pub list_path: &'static str,
 }
 
 impl Sender {
@@ -34,17 +41,17 @@ impl Sender {
             .find(|(m, _)| *m == method)
             .map(|(_, p)| *p)
     }
+}
 
-    /// One POST, never retried here (a push is not sent twice blindly).
-    pub fn post(&self, path: &str, body: &str) -> Result<Reply> {
-        self.transport.send(&Request {
-            method: Http::Post,
-            path,
-            query: &[],
-            body: Some(body),
-            retry: false,
-        })
-    }
+/// One POST, never retried here (a push is not sent twice blindly).
+pub fn post(via: &Transport, path: &str, body: &str) -> std::result::Result<Reply, Failure> {
+    via.exchange(&Request {
+        method: Http::Post,
+        path,
+        query: &[],
+        body: Some(body),
+        retry: false,
+    })
 }
 
 /// The gateway as the outbox last saw it.
@@ -79,12 +86,13 @@ impl Health {
 
 /// What became of one delivery attempt.
 pub enum Outcome {
-    /// The gateway answered "0": the order exists.
+    /// The gateway has the order: it answered "0", or reconciliation
+    /// found it.
     Delivered(Reply),
-    /// The gateway answered with a business error: the item is failed.
+    /// The gateway refused it, or it failed `maxAttempts` times: failed.
     Failed(Reply),
-    /// No answer (unreachable, timeout, not the gateway's JSON): still queued.
-    Unreachable(Error),
+    /// No usable answer: still queued.
+    Waiting(Error),
 }
 
 /// What a delivery pass did, for `ywx_outbox_flush`.
@@ -94,20 +102,6 @@ pub struct Pass {
     pub failed: usize,
     pub touched: Vec<i64>,
     pub unreachable: Option<String>,
-}
-
-/// Whether an item that got `e` stays queued however often it is tried:
-/// the gateway could not be reached, or answered that it is temporarily
-/// unavailable. Other failures end it `failed` after `outbox.maxAttempts`.
-fn worth_waiting(e: &Error) -> bool {
-    let n = e.code.number;
-    n == codes::NETWORK_UNREACHABLE.number
-        || n == codes::TIMEOUT.number
-        || (n == codes::GATEWAY_HTTP.number
-            && e.data
-                .get("httpStatus")
-                .and_then(Value::as_u64)
-                .is_some_and(|s| matches!(s, 408 | 429 | 502 | 503 | 504)))
 }
 
 pub fn is_ok(reply: &Reply) -> bool {
@@ -137,10 +131,10 @@ impl Shared {
             .with_db(|c| lease::leased_elsewhere(c, ur_id, now_ms()))
     }
 
-    /// Claims queued item `seq` and tries it once.
+    /// Claims queued item `seq` and tries it once, on the caller's thread.
     pub fn try_now(&self, seq: i64) -> Result<Option<Outcome>> {
         match self.claim(Some(seq))? {
-            Some(item) => self.deliver(item).map(Some),
+            Some(item) => self.deliver(item, &self.sender.transport).map(Some),
             None => Ok(None),
         }
     }
@@ -162,21 +156,17 @@ impl Shared {
         Some((path, value.to_string()))
     }
 
-    /// Sends one claimed item and records the outcome.
-    fn deliver(&self, item: Claimed) -> Result<Outcome> {
+    /// Delivers one claimed item through `via` and records the outcome.
+    pub(super) fn deliver(&self, item: Claimed, via: &Transport) -> Result<Outcome> {
         let started = Instant::now();
-        let outcome = match self.request_of(&item) {
-            Some((path, body)) => match self.sender.post(path, &body) {
-                Ok(reply) if is_ok(&reply) => Outcome::Delivered(reply),
-                Ok(reply) => Outcome::Failed(reply),
-                Err(e) => Outcome::Unreachable(e),
-            },
-            None => Outcome::Unreachable(Error::internal(format!(
-                "离线缓存中的条目 {} 无法读取（方法 {}）",
-                item.seq, item.method
-            ))),
+        let outcome = self.attempt(&item, via)?;
+        let (status, message) = match &outcome {
+            Outcome::Delivered(r) | Outcome::Failed(r) => (
+                r.json.get("status").and_then(as_text).unwrap_or_default(),
+                r.json.get("message").and_then(as_text).unwrap_or_default(),
+            ),
+            Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
         };
-        let (status, message) = self.record(&item, &outcome)?;
         self.sender.logger.call(
             "outbox_deliver",
             started.elapsed(),
@@ -187,35 +177,73 @@ impl Shared {
         Ok(outcome)
     }
 
-    /// Writes the outcome of a delivery; returns (status, message) for the log.
-    fn record(&self, item: &Claimed, outcome: &Outcome) -> Result<(String, String)> {
-        match outcome {
-            Outcome::Delivered(r) | Outcome::Failed(r) => {
-                self.health.answered();
-                let status = r.json.get("status").and_then(as_text).unwrap_or_default();
-                let message = r.json.get("message").and_then(as_text).unwrap_or_default();
-                let (state, last_error) = if is_ok(r) {
-                    (State::Delivered, None)
-                } else {
-                    let why = format!("网关拒绝（status {status}）：{message}");
-                    (State::Failed, Some(why))
-                };
-                self.store
-                    .finish(item.seq, state, &r.text, last_error.as_deref())?;
-                Ok((status, message))
-            }
-            Outcome::Unreachable(e) => {
-                self.health.failed(e);
-                if item.attempts >= i64::from(self.settings.max_attempts) && !worth_waiting(e) {
-                    let why = format!("尝试 {} 次后放弃：{}", item.attempts, e.message);
+    /// Reconciles (when the outcome of an earlier attempt is unknown), then
+    /// sends; writes what became of the item.
+    fn attempt(&self, item: &Claimed, via: &Transport) -> Result<Outcome> {
+        let Some((path, body)) = self.request_of(item) else {
+            let e = Error::internal(format!(
+                "离线缓存中的条目 {} 无法读取（方法 {}）",
+                item.seq, item.method
+            ));
+            self.store
+                .finish(item.seq, State::Failed, "null", Some(&e.message))?;
+            return Ok(Outcome::Failed(Reply::local(e.envelope())));
+        };
+        if item.unknown {
+            match self.reconcile(item, via) {
+                Ok(Some(unique_id)) => {
+                    self.health.answered();
+                    let reply = reconciled_reply(&unique_id);
                     self.store
-                        .finish(item.seq, State::Failed, "null", Some(&why))?;
-                } else {
-                    self.store.release(item.seq, &e.message)?;
+                        .finish(item.seq, State::Delivered, &reply.text, None)?;
+                    return Ok(Outcome::Delivered(reply));
                 }
-                Ok((e.code.status(), e.message.clone()))
+                Ok(None) => {}
+                Err(f) => return self.unanswered(item, f),
             }
         }
+        match post(via, path, &body) {
+            Ok(reply) => {
+                self.health.answered();
+                if is_ok(&reply) {
+                    self.store
+                        .finish(item.seq, State::Delivered, &reply.text, None)?;
+                    return Ok(Outcome::Delivered(reply));
+                }
+                let status = reply
+                    .json
+                    .get("status")
+                    .and_then(as_text)
+                    .unwrap_or_default();
+                let message = reply
+                    .json
+                    .get("message")
+                    .and_then(as_text)
+                    .unwrap_or_default();
+                let why = format!("网关拒绝（status {status}）：{message}");
+                self.store
+                    .finish(item.seq, State::Failed, &reply.text, Some(&why))?;
+                Ok(Outcome::Failed(reply))
+            }
+            Err(f) => self.unanswered(item, f),
+        }
+    }
+
+    /// No usable answer: the item stays queued — for good while the gateway
+    /// is unreachable or says "not now", else up to `outbox.maxAttempts`.
+    fn unanswered(&self, item: &Claimed, f: Failure) -> Result<Outcome> {
+        self.health.failed(&f.error);
+        let unknown = f.reached == Reached::Maybe;
+        if !f.transient && item.attempts >= i64::from(self.settings.max_attempts) {
+            let why = format!("尝试 {} 次后放弃：{}", item.attempts, f.error.message);
+            self.store
+                .finish(item.seq, State::Failed, "null", Some(&why))?;
+            let mut e = f.error;
+            e.message = why;
+            return Ok(Outcome::Failed(Reply::local(e.envelope())));
+        }
+        self.store.release(item.seq, &f.error.message, unknown)?;
+        Ok(Outcome::Waiting(f.error))
     }
 
     /// The next item of a pass: any queued one, or one of `only`.
@@ -231,10 +259,16 @@ impl Shared {
         Ok(None)
     }
 
-    /// Delivers queued items in order until none is left, the gateway
-    /// cannot be reached, or `limit` items were tried. `wait` also waits
-    /// for items another thread or process is delivering.
-    pub fn pass(&self, ur_id: Option<&str>, wait: bool, limit: usize) -> Result<Pass> {
+    /// Delivers queued items through `via`, in order, until none is left,
+    /// the gateway cannot be reached, or `limit` items were tried. `wait`
+    /// also waits for items another thread or process is delivering.
+    pub fn pass(
+        &self,
+        ur_id: Option<&str>,
+        wait: bool,
+        limit: usize,
+        via: &Transport,
+    ) -> Result<Pass> {
         let mut pass = Pass::default();
         if !self.store.exists() {
             self.maybe_queued.store(false, Ordering::SeqCst);
@@ -254,10 +288,10 @@ impl Shared {
                 break;
             };
             pass.touched.push(item.seq);
-            match self.deliver(item)? {
+            match self.deliver(item, via)? {
                 Outcome::Delivered(_) => pass.delivered += 1,
                 Outcome::Failed(_) => pass.failed += 1,
-                Outcome::Unreachable(e) => {
+                Outcome::Waiting(e) => {
                     pass.unreachable = Some(e.message);
                     break;
                 }

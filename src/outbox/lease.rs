@@ -63,14 +63,22 @@ impl Lease {
 pub struct Claimed {
     pub seq: i64,
     pub method: String,
+    pub client_id: String,
     pub ur_id: String,
     pub request: String,
     /// Attempts so far, this one included.
     pub attempts: i64,
+    /// An earlier attempt may have reached the gateway: reconcile first.
+    pub unknown: bool,
+    /// When the push was first tried (ms since the epoch), if known.
+    pub first_ms: Option<i64>,
 }
 
 /// Claims the next deliverable queued item (or item `only`) for `me` until
 /// `until`, counting the attempt; None when every queued item is leased.
+/// Taking over a lease means a delivery was cut short (its process died):
+/// its outcome is unknown. A direct push written ahead by a process that
+/// died becomes an ordinary queued item.
 pub fn claim(
     c: &mut Connection,
     only: Option<i64>,
@@ -110,21 +118,25 @@ pub fn claim(
         return Ok(None);
     };
     tx.execute(
-        "UPDATE outbox SET lease_pid = ?2, lease_token = ?3, lease_until = ?4,
-                attempts = attempts + 1
+        "UPDATE outbox SET unknown = (unknown OR lease_token IS NOT NULL), provisional = 0,
+                lease_pid = ?2, lease_token = ?3, lease_until = ?4, attempts = attempts + 1
          WHERE seq = ?1",
         params![free.seq, me.pid, me.token, until],
     )?;
     let claimed = tx.query_row(
-        "SELECT seq, method, ur_id, request, attempts FROM outbox WHERE seq = ?1",
+        "SELECT seq, method, client_id, ur_id, request, attempts, unknown, first_ms
+         FROM outbox WHERE seq = ?1",
         params![free.seq],
         |r| {
             Ok(Claimed {
                 seq: r.get(0)?,
                 method: r.get(1)?,
-                ur_id: r.get(2)?,
-                request: r.get(3)?,
-                attempts: r.get(4)?,
+                client_id: r.get(2)?,
+                ur_id: r.get(3)?,
+                request: r.get(4)?,
+                attempts: r.get(5)?,
+                unknown: r.get(6)?,
+                first_ms: r.get(7)?,
             })
         },
     )?;
@@ -187,13 +199,14 @@ mod tests {
     fn claim_takes_items_in_order_and_never_one_already_leased() {
         let mut c = Connection::open_in_memory().unwrap();
         c.execute_batch(
-            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, method TEXT, ur_id TEXT,
-                 request TEXT, state TEXT, attempts INTEGER DEFAULT 0,
-                 lease_pid INTEGER, lease_token TEXT, lease_until INTEGER);
-             INSERT INTO outbox (method, ur_id, request, state) VALUES
-                 ('sign_data', 'A', '{}', 'queued'),
-                 ('sign_data', 'B', '{}', 'queued'),
-                 ('sign_data', 'C', '{}', 'delivered');",
+            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, method TEXT, client_id TEXT,
+                 ur_id TEXT, request TEXT, state TEXT, attempts INTEGER DEFAULT 0,
+                 lease_pid INTEGER, lease_token TEXT, lease_until INTEGER, first_ms INTEGER,
+                 unknown INTEGER NOT NULL DEFAULT 0, provisional INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO outbox (method, client_id, ur_id, request, state) VALUES
+                 ('sign_data', 'c', 'A', '{}', 'queued'),
+                 ('sign_data', 'c', 'B', '{}', 'queued'),
+                 ('sign_data', 'c', 'C', '{}', 'delivered');",
         )
         .unwrap();
         let other = Owner {
@@ -204,7 +217,7 @@ mod tests {
         let a = claim(&mut c, None, &me(), 0, 5_000, alive)
             .unwrap()
             .unwrap();
-        assert_eq!((a.ur_id.as_str(), a.attempts), ("A", 1));
+        assert_eq!((a.ur_id.as_str(), a.attempts, a.unknown), ("A", 1, false));
         let b = claim(&mut c, None, &other, 0, 5_000, alive)
             .unwrap()
             .unwrap();
@@ -220,5 +233,6 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((b2.ur_id.as_str(), b2.attempts), ("B", 2));
+        assert!(b2.unknown, "a delivery cut short: its outcome is unknown");
     }
 }

@@ -3,19 +3,24 @@
 //! delivered later — by a background thread with backoff, on the next
 //! successful call, or by `ywx_outbox_flush`.
 //!
-//! An item is keyed by (method, clientId, urId), as the gateway keys its
-//! orders: a second push of a queued urId adds nothing, and a delivered one
-//! answers with its stored reply. Leases in the file (`lease.rs`) keep
-//! several threads or processes from sending one item at once. The
+//! An item is keyed by (method, clientId, urId): a second push of a queued
+//! urId adds nothing, and a delivered one answers with its stored reply.
+//! A push whose outcome is unknown (written, answer lost; or its process
+//! killed) is reconciled through 5.1.1 before any re-send, so exactly-once
+//! does not rest on the gateway ignoring a second push. Leases in the file
+//! keep several threads or processes from sending one item at once. The
 //! clientSecret is never stored: it is filled in at delivery.
 //!
 //! The outbox depends on the transport, the config and the log, never on
-//! the client that owns it: `store.rs` (the file), `lease.rs` (who may
-//! deliver), `deliver.rs` (sending and recording), `worker.rs` (the
+//! the client that owns it: `store.rs` (the file), `items.rs` (its
+//! statements), `lease.rs` (who may deliver), `deliver.rs` (sending and
+//! recording), `reconcile.rs` (asking the gateway first), `worker.rs` (the
 //! thread), `report.rs` (list and flush).
 
 mod deliver;
+mod items;
 mod lease;
+mod reconcile;
 mod report;
 mod store;
 mod worker;
@@ -29,10 +34,11 @@ use serde_json::{Value, json};
 use crate::codes;
 use crate::config;
 use crate::error::{Error, Result};
-use crate::transport::Reply;
+use crate::transport::{Failure, Reached, Reply};
 use crate::value::as_text;
-use deliver::{Health, Outcome, is_ok};
-use store::{Key, State, Store};
+use deliver::{Health, Outcome, is_ok, post};
+use items::Begun;
+use store::{Key, State, Store, now_ms};
 use worker::Worker;
 
 pub use deliver::Sender;
@@ -68,20 +74,23 @@ pub struct Push<'a> {
     pub request: &'a Value,
 }
 
-/// Whether a push that ended in `e` may have reached the gateway or may
-/// reach it later: nothing answered, the answer was lost, or the gateway
-/// (or a proxy before it) failed on its side. Such a push is queued; a TLS
-/// or 4xx failure is a configuration problem, reported at once.
-fn worth_queueing(e: &Error) -> bool {
-    let n = e.code.number;
-    n == codes::NETWORK_UNREACHABLE.number
-        || n == codes::TIMEOUT.number
-        || n == codes::GATEWAY_BAD_REPLY.number
-        || (n == codes::GATEWAY_HTTP.number
-            && e.data
-                .get("httpStatus")
-                .and_then(Value::as_u64)
-                .is_some_and(|s| s >= 500))
+/// What to do with a direct push that got no usable answer.
+enum Disposition {
+    /// Queue it; `unknown`: it may have reached the gateway.
+    Queue { unknown: bool },
+    /// Report the error: it is a configuration problem, or the gateway (or
+    /// a proxy) rejected the request, or it never got through whole.
+    Refuse,
+}
+
+fn disposition(f: &Failure) -> Disposition {
+    let http = f.error.data.get("httpStatus").and_then(Value::as_u64);
+    match (f.reached, http) {
+        (Reached::No, _) if f.transient => Disposition::Queue { unknown: false },
+        (Reached::No, _) => Disposition::Refuse,
+        (Reached::Maybe, Some(s)) if (300..500).contains(&s) && !f.transient => Disposition::Refuse,
+        (Reached::Maybe, _) => Disposition::Queue { unknown: true },
+    }
 }
 
 impl Outbox {
@@ -123,68 +132,59 @@ impl Outbox {
         warning
     }
 
-    /// Stops the delivery thread, waiting about a second at most.
+    /// Stops the delivery thread within about a second: its request in
+    /// flight, if any, is abandoned (and reconciled later).
     pub fn stop(&self) {
         let worker = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(w) = worker {
-            w.stop();
+            w.stop(&self.shared.sender.background);
         }
     }
 
-    /// A sign push: sent at once when the gateway answers, stored when it
+    /// A sign push, written ahead and sent at once; stored when the gateway
     /// cannot be reached. Returns the gateway's reply, or QUEUED_OFFLINE
     /// naming the urId.
     pub fn push(&self, push: Push) -> Result<Reply> {
         let s = &self.shared;
+        let body = push.request.to_string();
         let Some(key) = key_of(&push) else {
-            return s.sender.post(push.path, &push.request.to_string());
+            return post(&s.sender.transport, push.path, &body).map_err(|f| f.error);
         };
         if s.health.recently_down(s.retry_interval()) {
             // Straight to the outbox; `enqueue` itself answers a urId
             // already queued or delivered.
-            return s.enqueue(&key, push.request, "网关在不久前超时未应答", None);
+            return s.enqueue(&key, push.request, "网关在不久前超时未应答", None, false);
         }
-        // An outbox that cannot be read never blocks a push: it goes
-        // straight to the gateway.
-        let found = if s.store.exists() {
-            s.store.lookup(&key).ok().flatten()
-        } else {
-            None
+        // An outbox that cannot be used never blocks a push: it is then
+        // sent without a record, and only stored if it must be.
+        let until = now_ms() + s.lease_for.as_millis() as i64;
+        let begun = s
+            .store
+            .begin(&key, &stored(push.request), &s.owner, until)
+            .ok();
+        let fresh = match begun {
+            Some(Begun::Delivered(Some(text))) => match parse_reply(text) {
+                Some(reply) => return Ok(reply),
+                None => None,
+            },
+            Some(Begun::Queued(seq)) => return s.retry_queued(&key, seq),
+            Some(Begun::Fresh { seq, existed }) => Some((seq, existed)),
+            Some(Begun::Delivered(None)) | None => None,
         };
-        let mut failed_before = false;
-        if let Some(found) = found {
-            match found.state {
-                State::Delivered => {
-                    if let Some(reply) = found.response.and_then(parse_reply) {
-                        return Ok(reply);
-                    }
-                }
-                State::Queued => {
-                    // Already waiting: no second entry. Try it now.
-                    if let Some(Outcome::Delivered(r) | Outcome::Failed(r)) =
-                        s.try_now(found.seq)?
-                    {
-                        return Ok(r);
-                    }
-                    return Err(s.queued_error(&key, None));
-                }
-                State::Failed => failed_before = true,
-            }
-        }
-        match s.sender.post(push.path, &push.request.to_string()) {
+        match post(&s.sender.transport, push.path, &body) {
             Ok(reply) => {
                 s.health.answered();
-                if failed_before && is_ok(&reply) {
-                    let _ = s.store.record_direct(&key, &reply.text);
+                if let Some((seq, existed)) = fresh {
+                    let state = if is_ok(&reply) {
+                        State::Delivered
+                    } else {
+                        State::Failed
+                    };
+                    let _ = s.store.settle(seq, existed, state, &reply.text);
                 }
                 Ok(reply)
             }
-            Err(e) if worth_queueing(&e) => {
-                s.health.failed(&e);
-                let why = e.message.clone();
-                s.enqueue(&key, push.request, &why, Some(e))
-            }
-            Err(e) => Err(e),
+            Err(f) => s.unsent(&key, push.request, fresh, f),
         }
     }
 
@@ -204,7 +204,7 @@ impl Outbox {
         {
             Some(w) => w.wake(),
             None => {
-                let _ = s.pass(None, false, INLINE_BATCH);
+                let _ = s.pass(None, false, INLINE_BATCH, &s.sender.transport);
             }
         }
     }
@@ -245,24 +245,60 @@ impl Shared {
         Duration::from_millis(self.settings.retry_interval_ms.max(1))
     }
 
-    /// Commits the push to the file (durably) and answers QUEUED_OFFLINE.
-    /// When even that fails the caller learns that nothing was sent and
-    /// nothing stored (OUTBOX_UNAVAILABLE).
+    /// A push of a urId already queued: no second entry; that item is
+    /// tried now (reconciled first if need be).
+    fn retry_queued(&self, key: &Key, seq: i64) -> Result<Reply> {
+        match self.try_now(seq)? {
+            Some(Outcome::Delivered(r) | Outcome::Failed(r)) => Ok(r),
+            _ => Err(self.queued_error(key, None)),
+        }
+    }
+
+    /// A direct push got no usable answer: queued (its written-ahead row
+    /// made durable) or reported.
+    fn unsent(
+        &self,
+        key: &Key,
+        request: &Value,
+        fresh: Option<(i64, bool)>,
+        f: Failure,
+    ) -> Result<Reply> {
+        let unknown = match disposition(&f) {
+            Disposition::Refuse => {
+                if let Some((seq, existed)) = fresh {
+                    let _ = self.store.withdraw(seq, existed, &f.error.message);
+                }
+                return Err(f.error);
+            }
+            Disposition::Queue { unknown } => unknown,
+        };
+        self.health.failed(&f.error);
+        let why = f.error.message.clone();
+        let Some((seq, _)) = fresh else {
+            return self.enqueue(key, request, &why, Some(f.error), unknown);
+        };
+        match self.store.park(seq, &why, unknown) {
+            Ok(()) => {
+                // No wake-up: the gateway is down; the thread's timer retries.
+                self.maybe_queued.store(true, Ordering::SeqCst);
+                Err(self.queued_error(key, Some(&why)))
+            }
+            Err(db) => Err(unavailable(key, &why, &db)),
+        }
+    }
+
+    /// Commits a push that was not sent (or not written ahead) to the file
+    /// durably and answers QUEUED_OFFLINE; when even that fails, the caller
+    /// learns that nothing was sent and nothing stored (OUTBOX_UNAVAILABLE).
     fn enqueue(
         &self,
         key: &Key,
         request: &Value,
         why: &str,
         network_error: Option<Error>,
+        unknown: bool,
     ) -> Result<Reply> {
-        let mut stored = request.clone();
-        if let Some(head) = stored
-            .pointer_mut("/msg/head")
-            .and_then(Value::as_object_mut)
-        {
-            head.remove("clientSecret");
-        }
-        match self.store.enqueue(key, &stored.to_string(), why) {
+        match self.store.enqueue(key, &stored(request), why, unknown) {
             Ok(Some(text)) => parse_reply(text).ok_or_else(|| self.queued_error(key, Some(why))),
             Ok(None) => {
                 // No wake-up: the gateway is down; the thread's timer retries.
@@ -271,13 +307,7 @@ impl Shared {
             }
             Err(db) => {
                 let gateway = network_error.map_or(why.to_string(), |e| e.message);
-                Err(Error::new(
-                    &codes::OUTBOX_UNAVAILABLE,
-                    format!(
-                        "网关无法连接（{gateway}），而{}。签名请求 urId={} 没有发出，也没有存入离线缓存：请修复后重新推送",
-                        db.message, key.ur_id
-                    ),
-                ))
+                Err(unavailable(key, &gateway, &db))
             }
         }
     }
@@ -298,4 +328,27 @@ impl Shared {
             "outbox": self.store.path().display().to_string(),
         }))
     }
+}
+
+/// Neither sent nor stored.
+fn unavailable(key: &Key, gateway: &str, db: &Error) -> Error {
+    Error::new(
+        &codes::OUTBOX_UNAVAILABLE,
+        format!(
+            "网关无法连接（{gateway}），而{}。签名请求 urId={} 没有发出，也没有存入离线缓存：请修复后重新推送",
+            db.message, key.ur_id
+        ),
+    )
+}
+
+/// The request as stored: without the clientSecret.
+fn stored(request: &Value) -> String {
+    let mut stored = request.clone();
+    if let Some(head) = stored
+        .pointer_mut("/msg/head")
+        .and_then(Value::as_object_mut)
+    {
+        head.remove("clientSecret");
+    }
+    stored.to_string()
 }

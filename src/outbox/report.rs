@@ -26,7 +26,7 @@ impl Shared {
         if state.is_some() {
             return Err(Error::arg("state", "ywx_outbox_flush 只接受 urId"));
         }
-        let pass = self.pass(ur_id.as_deref(), true, usize::MAX)?;
+        let pass = self.pass(ur_id.as_deref(), true, usize::MAX, &self.sender.transport)?;
         let queued = self.store.count_queued(ur_id.as_deref())?;
         let items = self.rows(None, None, Some(&pass.touched))?;
         let message = match &pass.unreachable {
@@ -56,8 +56,9 @@ impl Shared {
         if seqs.is_some_and(|s| s.is_empty()) {
             return Ok(Vec::new());
         }
-        // Only the filters given, so that SQLite uses the urId index.
-        let mut clauses = Vec::new();
+        // Only the filters given, so that SQLite uses the urId index;
+        // direct pushes in flight are not listed.
+        let mut clauses = vec!["provisional = 0".to_string()];
         let mut args: Vec<String> = Vec::new();
         let mut add = |clause: &str, arg: String| {
             args.push(arg);
@@ -73,11 +74,7 @@ impl Shared {
             let list = serde_json::to_string(seqs).unwrap_or_else(|_| "[]".into());
             add("seq IN (SELECT value FROM json_each(?))", list);
         }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let filter = format!("WHERE {}", clauses.join(" AND "));
         self.store.with_db(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT ur_id, method, state, attempts, last_error, queued_at, delivered_at, response

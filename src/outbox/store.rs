@@ -1,13 +1,14 @@
-//! The outbox's SQLite file: its schema, and every statement but the lease
-//! claim (`lease.rs`). WAL mode; an enqueue is committed with synchronous
-//! FULL before the push is answered.
+//! The outbox's SQLite file: opening it (owner-only, WAL), its schema and
+//! its migration, and running statements on it with the durability each
+//! needs. The statements on items are in `items.rs`, the lease claim in
+//! `lease.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 
 use crate::config;
 use crate::error::{Error, Result};
@@ -29,11 +30,28 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_pid    INTEGER,
     lease_token  TEXT,
     lease_until  INTEGER,
+    first_ms     INTEGER,
+    unknown      INTEGER NOT NULL DEFAULT 0,
+    provisional  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (method, client_id, ur_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE INDEX IF NOT EXISTS outbox_ur_id ON outbox (ur_id);
-PRAGMA user_version = 1;
+";
+
+/// The schema's version (`PRAGMA user_version`). Version 2 added
+/// `first_ms` (when the push was first tried, for reconciliation),
+/// `unknown` (the last attempt may have reached the gateway) and
+/// `provisional` (a direct push in flight, written ahead of sending).
+const VERSION: i64 = 2;
+
+/// From version 1: the new columns; a queued item tried before may have
+/// reached the gateway, so it is reconciled before it is sent again.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE outbox ADD COLUMN first_ms INTEGER;
+ALTER TABLE outbox ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET unknown = 1 WHERE state = 'queued' AND attempts > 0;
 ";
 
 /// How long SQLite waits for another process's write lock.
@@ -68,21 +86,12 @@ impl State {
         }
     }
 
-    fn parse(s: &str) -> State {
+    pub fn parse(s: &str) -> State {
         State::ALL
             .into_iter()
             .find(|st| st.name() == s)
             .unwrap_or(State::Failed)
     }
-}
-
-/// What the file knows of a key.
-#[derive(Debug)]
-pub struct Found {
-    pub seq: i64,
-    pub state: State,
-    /// The gateway's answer, once delivered or refused.
-    pub response: Option<String>,
 }
 
 /// The open connection, and whether commits are synced (FULL) now.
@@ -135,6 +144,11 @@ impl Store {
         self.with_db(|_| Ok(()))
     }
 
+    /// The purge horizon: finished items older than this go.
+    fn purge_before(&self, now: i64) -> i64 {
+        now - (self.purge_after_hours as i64).saturating_mul(3_600_000)
+    }
+
     /// A failure of the file, naming it.
     fn error(&self, e: impl std::fmt::Display) -> Error {
         let who = if cfg!(windows) {
@@ -164,7 +178,7 @@ impl Store {
         let now = now_ms();
         if now - self.purged_at.load(Ordering::Relaxed) > PURGE_EVERY_MS {
             self.purged_at.store(now, Ordering::Relaxed);
-            let horizon = now - (self.purge_after_hours as i64).saturating_mul(3_600_000);
+            let horizon = self.purge_before(now);
             let db = guard.as_ref().expect("opened above");
             db.conn
                 .execute(
@@ -177,10 +191,10 @@ impl Store {
     }
 
     /// Runs `f` on the database; a failure names the file. `durable`: the
-    /// commit is on disk before this returns (synchronous FULL), as an
-    /// enqueue must be. Delivery bookkeeping needs no sync of its own: a
-    /// lost mark leaves an item queued, and it is reconciled before any
-    /// re-send.
+    /// commit is on disk before this returns (synchronous FULL), as a push
+    /// answered "queued" must be. Other writes need no sync of their own:
+    /// they survive a killed process (the OS has them), and a mark lost to
+    /// a power cut leaves an item queued, reconciled before any re-send.
     pub fn with_db_sync<T>(
         &self,
         durable: bool,
@@ -203,154 +217,6 @@ impl Store {
     pub fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         self.with_db_sync(false, f)
     }
-
-    pub fn lookup(&self, key: &Key) -> Result<Option<Found>> {
-        self.with_db(|c| {
-            c.query_row(
-                "SELECT seq, state, response FROM outbox
-                 WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                params![key.method, key.client_id, key.ur_id],
-                |r| {
-                    Ok(Found {
-                        seq: r.get(0)?,
-                        state: State::parse(&r.get::<_, String>(1)?),
-                        response: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-        })
-    }
-
-    /// Commits a push (durably), unless its key is already queued or
-    /// delivered; a failed one is queued again. Returns the stored answer
-    /// when the key was delivered already.
-    pub fn enqueue(&self, key: &Key, request: &str, why: &str) -> Result<Option<String>> {
-        let now = local_time();
-        self.with_db_sync(true, |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let existing: Option<(String, Option<String>)> = tx
-                .query_row(
-                    "SELECT state, response FROM outbox
-                     WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                    params![key.method, key.client_id, key.ur_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let k = params![key.method, key.client_id, key.ur_id, request, why, now];
-            let answer = match existing.map(|(s, r)| (State::parse(&s), r)) {
-                None => {
-                    tx.execute(
-                        "INSERT INTO outbox (method, client_id, ur_id, request, state,
-                                             last_error, queued_at)
-                         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
-                        k,
-                    )?;
-                    None
-                }
-                Some((State::Failed, _)) => {
-                    tx.execute(
-                        "UPDATE outbox SET state = 'queued', request = ?4, attempts = 0,
-                                last_error = ?5, queued_at = ?6, delivered_at = NULL,
-                                finished_ms = NULL, response = NULL
-                         WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                        k,
-                    )?;
-                    None
-                }
-                Some((State::Delivered, response)) => response,
-                Some((State::Queued, _)) => None,
-            };
-            tx.commit()?;
-            Ok(answer)
-        })
-    }
-
-    /// A push that went straight through after an earlier one failed for
-    /// good: the list shows it delivered now.
-    pub fn record_direct(&self, key: &Key, response: &str) -> Result<()> {
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET state = 'delivered', response = ?4, delivered_at = ?5,
-                        finished_ms = ?6, last_error = NULL
-                 WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3 AND state = 'failed'",
-                params![
-                    key.method,
-                    key.client_id,
-                    key.ur_id,
-                    response,
-                    local_time(),
-                    now_ms()
-                ],
-            )
-            .map(drop)
-        })
-    }
-
-    /// The gateway answered a delivery: the item ends `state`.
-    pub fn finish(
-        &self,
-        seq: i64,
-        state: State,
-        response: &str,
-        last_error: Option<&str>,
-    ) -> Result<()> {
-        let delivered_at = (state == State::Delivered).then(local_time);
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET state = ?2, response = ?3, last_error = ?4,
-                        delivered_at = ?5, finished_ms = ?6, lease_pid = NULL,
-                        lease_token = NULL, lease_until = NULL
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![
-                    seq,
-                    state.name(),
-                    response,
-                    last_error,
-                    delivered_at,
-                    now_ms()
-                ],
-            )
-            .map(drop)
-        })
-    }
-
-    /// A delivery got no answer: the item stays queued, its lease released.
-    pub fn release(&self, seq: i64, last_error: &str) -> Result<()> {
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET last_error = ?2, lease_pid = NULL,
-                        lease_token = NULL, lease_until = NULL
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![seq, last_error],
-            )
-            .map(drop)
-        })
-    }
-
-    /// The queued items of a urId, oldest first.
-    pub fn queued_seqs(&self, ur_id: &str) -> Result<Vec<i64>> {
-        self.with_db(|c| {
-            let mut stmt = c.prepare(
-                "SELECT seq FROM outbox WHERE ur_id = ?1 AND state = 'queued' ORDER BY seq",
-            )?;
-            stmt.query_map(params![ur_id], |r| r.get(0))?.collect()
-        })
-    }
-
-    /// How many items (of a urId) are still queued.
-    pub fn count_queued(&self, ur_id: Option<&str>) -> Result<i64> {
-        if !self.exists() {
-            return Ok(0);
-        }
-        self.with_db(|c| {
-            c.query_row(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND (?1 IS NULL OR ur_id = ?1)",
-                params![ur_id],
-                |r| r.get(0),
-            )
-        })
-    }
 }
 
 /// Opens (creating owner-only) the outbox database, WAL and synchronous FULL.
@@ -364,11 +230,28 @@ fn open(path: &Path) -> std::result::Result<Connection, String> {
         c.busy_timeout(BUSY_TIMEOUT)?;
         c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         c.execute_batch("PRAGMA synchronous = FULL;")?;
-        c.execute_batch(SCHEMA)?;
-        Ok(())
+        migrate(c)
     };
     setup(&conn).map_err(|e| e.to_string())?;
     Ok(conn)
+}
+
+/// Creates the schema, or brings an older one to [`VERSION`].
+fn migrate(c: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let has_table: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_table && version == 1 {
+        c.execute_batch(&format!(
+            "BEGIN; {MIGRATE_1_TO_2} PRAGMA user_version = {VERSION}; COMMIT;"
+        ))?;
+    } else if !has_table || version < VERSION {
+        c.execute_batch(&format!("{SCHEMA} PRAGMA user_version = {VERSION};"))?;
+    }
+    Ok(())
 }
 
 /// Creates the file readable and writable by its owner only (Unix), before
@@ -390,76 +273,5 @@ fn create_private(path: &Path) -> std::io::Result<()> {
             }
         }
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub fn temp_store(name: &str) -> Store {
-        let dir = std::env::temp_dir().join(format!("ywx-store-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let settings = config::Outbox {
-            path: dir.join("outbox.db"),
-            ..config::Outbox::default()
-        };
-        Store::new(&settings)
-    }
-
-    fn key(ur: &str) -> Key {
-        Key {
-            method: "sign_data".into(),
-            client_id: "c1".into(),
-            ur_id: ur.into(),
-        }
-    }
-
-    #[test]
-    fn a_key_is_queued_once_then_delivered_then_answers_with_its_response() {
-        let store = temp_store("once");
-        assert!(!store.exists());
-        assert_eq!(store.enqueue(&key("A1"), "{}", "down").unwrap(), None);
-        assert_eq!(store.enqueue(&key("A1"), "{}", "down").unwrap(), None);
-        assert_eq!(store.count_queued(None).unwrap(), 1);
-        let found = store.lookup(&key("A1")).unwrap().unwrap();
-        assert_eq!(found.state, State::Queued);
-        store
-            .finish(found.seq, State::Delivered, r#"{"status":"0"}"#, None)
-            .unwrap();
-        assert_eq!(store.count_queued(None).unwrap(), 0);
-        let again = store.enqueue(&key("A1"), "{}", "down").unwrap();
-        assert_eq!(again.as_deref(), Some(r#"{"status":"0"}"#));
-    }
-
-    #[test]
-    fn a_failed_key_can_be_queued_again_and_release_keeps_it_queued() {
-        let store = temp_store("failed");
-        store.enqueue(&key("B1"), "{}", "down").unwrap();
-        let seq = store.lookup(&key("B1")).unwrap().unwrap().seq;
-        store.release(seq, "still down").unwrap();
-        assert_eq!(store.queued_seqs("B1").unwrap(), vec![seq]);
-        store
-            .finish(seq, State::Failed, r#"{"status":"1"}"#, Some("refused"))
-            .unwrap();
-        assert!(store.queued_seqs("B1").unwrap().is_empty());
-        assert_eq!(store.enqueue(&key("B1"), "{}", "down").unwrap(), None);
-        assert_eq!(store.queued_seqs("B1").unwrap().len(), 1);
-    }
-
-    #[test]
-    fn a_file_that_is_not_an_outbox_is_reported_and_kept() {
-        let store = temp_store("corrupt");
-        std::fs::create_dir_all(store.path().parent().unwrap()).unwrap();
-        let junk = vec![0x5a_u8; 8192];
-        std::fs::write(store.path(), &junk).unwrap();
-        let e = store.open_now().unwrap_err();
-        assert_eq!(e.code.number, crate::codes::OUTBOX_UNAVAILABLE.number);
-        assert!(e.message.contains("outbox.path"), "{}", e.message);
-        assert_eq!(
-            std::fs::read(store.path()).unwrap(),
-            junk,
-            "never overwritten"
-        );
     }
 }

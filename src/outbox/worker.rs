@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::Shared;
+use crate::transport::Transport;
 
 /// Longest pause between two delivery passes while the gateway stays
 /// unreachable.
@@ -81,9 +82,11 @@ impl Worker {
         self.signal.set(|f| f.wake = true);
     }
 
-    /// Stops the thread; waits for a pass in progress at most `STOP_WAIT`.
-    pub fn stop(self) {
+    /// Stops the thread: its request in flight on `background` (the
+    /// thread's own transport) is interrupted; waits at most `STOP_WAIT`.
+    pub fn stop(self, background: &Transport) {
         self.signal.set(|f| f.stop = true);
+        background.abort();
         if self.thread.thread().id() == std::thread::current().id() {
             return;
         }
@@ -102,7 +105,7 @@ fn run(shared: &Shared, signal: &Signal) {
     while signal.sleep(delay) {
         let interval = shared.retry_interval();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            shared.pass(None, false, usize::MAX)
+            shared.pass(None, false, usize::MAX, &shared.sender.background)
         }));
         if signal.stopped() {
             return;

@@ -1,68 +1,182 @@
-//! Transport failures, each mapped to its row of the code table with a
-//! message that tells the implementer what to check.
+//! What went wrong on the way to the gateway, each failure mapped to its row
+//! of the code table with a message that tells the implementer what to
+//! check, and whether the request may have reached the gateway.
 
 use std::io::ErrorKind;
 
+use super::record::Progress;
+use super::{Failure, Reached};
 use crate::codes;
+use crate::config::mask_url_password;
 use crate::error::Error;
 
-/// A failed exchange, and whether it is worth retrying.
-pub type Failure = (Error, bool);
+/// The gateway and the proxy as messages show them (passwords masked).
+pub struct Shown {
+    base: String,
+    proxy: Option<String>,
+}
 
-/// Maps a ureq error of a request to `url` (of the gateway `host`).
-pub fn map_error(e: ureq::Error, host: &str, url: &str, timeout_ms: u64) -> Failure {
-    match e {
-        ureq::Error::Timeout(_) => (timeout(url, timeout_ms), true),
-        ureq::Error::HostNotFound => (dns_error(host), true),
-        ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
-            (tls_error(host, &e.to_string()), false)
+impl Shown {
+    pub fn new(base_url: &str, proxy: Option<&str>) -> Shown {
+        Shown {
+            base: mask_url_password(base_url),
+            proxy: proxy.map(mask_url_password),
         }
-        ureq::Error::Io(io) => {
-            let text = io.to_string();
-            match io.kind() {
-                ErrorKind::TimedOut | ErrorKind::WouldBlock => (timeout(url, timeout_ms), true),
-                _ if looks_like_tls(&text) => (tls_error(host, &text), false),
-                _ if looks_like_dns(&text) => (dns_error(host), true),
-                ErrorKind::ConnectionRefused => (
+    }
+
+    /// The URL of `path`, as messages show it.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Maps a ureq error of a request to `url`.
+    pub fn failure(
+        &self,
+        e: ureq::Error,
+        url: &str,
+        timeout_ms: u64,
+        progress: Progress,
+    ) -> Failure {
+        use ureq::Timeout as T;
+        let (host, proxy) = (&self.base, self.proxy.as_deref());
+        match e {
+            ureq::Error::Timeout(T::Resolve | T::Connect) => match proxy {
+                Some(p) => transient(proxy_error(p, "在规定时间内没有接受连接"), Reached::No),
+                None => transient(timeout(url, timeout_ms), Reached::No),
+            },
+            ureq::Error::Timeout(_) => transient(timeout(url, timeout_ms), Reached::Maybe),
+            ureq::Error::HostNotFound => match proxy {
+                Some(p) => transient(proxy_error(p, "的域名无法解析"), Reached::No),
+                None => transient(dns_error(host), Reached::No),
+            },
+            ureq::Error::ConnectProxyFailed(why) => transient(
+                proxy_error(proxy.unwrap_or("（未知）"), &format!("拒绝转发：{why}")),
+                Reached::No,
+            ),
+            ureq::Error::Tls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::TlsRequired => not_reached(tls_error(host, &e.to_string())),
+            ureq::Error::Io(io) => self.io_failure(io, url, timeout_ms, progress),
+            ureq::Error::Protocol(_)
+            | ureq::Error::LargeResponseHeader(..)
+            | ureq::Error::BodyExceedsLimit(_)
+            | ureq::Error::BodyStalled => malformed(url, &e.to_string()),
+            ureq::Error::ConnectionFailed => match proxy {
+                Some(p) => transient(proxy_error(p, "无法连接"), Reached::No),
+                None => transient(
+                    Error::new(
+                        &codes::NETWORK_UNREACHABLE,
+                        format!("无法连接网关 {host}。请检查网络和 baseUrl"),
+                    ),
+                    Reached::No,
+                ),
+            },
+            other => {
+                let text = other.to_string();
+                match tls_words(&text) {
+                    true => not_reached(tls_error(host, &text)),
+                    false => transient(
+                        Error::new(
+                            &codes::NETWORK_UNREACHABLE,
+                            format!("与网关 {host} 通信失败：{text}"),
+                        ),
+                        Reached::Maybe,
+                    ),
+                }
+            }
+        }
+    }
+
+    fn io_failure(
+        &self,
+        io: std::io::Error,
+        url: &str,
+        timeout_ms: u64,
+        progress: Progress,
+    ) -> Failure {
+        let (host, proxy) = (&self.base, self.proxy.as_deref());
+        let text = io.to_string();
+        if is_tls(&io) {
+            return not_reached(tls_error(host, &text));
+        }
+        match io.kind() {
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+                transient(timeout(url, timeout_ms), Reached::Maybe)
+            }
+            _ if dns_words(&text) => match proxy {
+                Some(p) => transient(proxy_error(p, "的域名无法解析"), Reached::No),
+                None => transient(dns_error(host), Reached::No),
+            },
+            ErrorKind::ConnectionRefused => match proxy {
+                Some(p) => transient(proxy_error(p, "拒绝连接：该地址和端口上没有代理在监听"), Reached::No),
+                None => transient(
                     Error::new(
                         &codes::NETWORK_UNREACHABLE,
                         format!(
                             "连接网关 {host} 被拒绝：该地址和端口上没有服务在监听。请检查 baseUrl 的端口、网关服务是否启动、防火墙"
                         ),
                     ),
-                    true,
+                    Reached::No,
                 ),
-                _ => (
-                    Error::new(
-                        &codes::NETWORK_UNREACHABLE,
-                        format!("与网关 {host} 的连接失败：{text}。请检查网络和 baseUrl"),
+            },
+            _ if progress.cut_while_sending() => not_reached(
+                Error::new(
+                    &codes::NETWORK_UNREACHABLE,
+                    format!(
+                        "网关 {url} 在 ywx 发送请求的过程中关闭了连接（已发送 {} / {} 字节的请求体，{text}），请求没有完整送达。常见原因：网关或其前面的代理限制了请求大小（如 nginx 的 client_max_body_size），请缩小 PDF/附件或请网关运维调大限制；也可能是网络中断",
+                        progress.written.min(progress.body),
+                        progress.body
                     ),
-                    true,
-                ),
-            }
-        }
-        ureq::Error::ConnectionFailed => (
-            Error::new(
-                &codes::NETWORK_UNREACHABLE,
-                format!("无法连接网关 {host}。请检查网络、baseUrl 和代理设置"),
-            ),
-            true,
-        ),
-        other => {
-            let text = other.to_string();
-            if looks_like_tls(&text) {
-                (tls_error(host, &text), false)
-            } else {
-                (
-                    Error::new(
-                        &codes::NETWORK_UNREACHABLE,
-                        format!("与网关 {host} 通信失败：{text}"),
-                    ),
-                    true,
                 )
-            }
+                .with_data(serde_json::json!({"sentBytes": progress.written, "bodyBytes": progress.body})),
+            ),
+            _ => transient(
+                Error::new(
+                    &codes::NETWORK_UNREACHABLE,
+                    format!("与网关 {host} 的连接中断：{text}。请检查网络和 baseUrl"),
+                ),
+                Reached::Maybe,
+            ),
         }
     }
+}
+
+fn transient(error: Error, reached: Reached) -> Failure {
+    Failure {
+        error,
+        transient: true,
+        reached,
+    }
+}
+
+fn not_reached(error: Error) -> Failure {
+    Failure {
+        error,
+        transient: false,
+        reached: Reached::No,
+    }
+}
+
+/// A server answered with something that is not HTTP as it should be.
+fn malformed(url: &str, detail: &str) -> Failure {
+    Failure {
+        error: Error::new(
+            &codes::GATEWAY_BAD_REPLY,
+            format!(
+                "{url} 有应答，但不是合法的 HTTP（{detail}）。请确认 baseUrl 指向的是医网信网关，端口和 http/https 是否正确"
+            ),
+        ),
+        transient: false,
+        reached: Reached::Maybe,
+    }
+}
+
+/// Whether an I/O error carries a TLS failure (rustls reports handshake
+/// alerts, protocol-version refusals and a plain-HTTP peer through I/O).
+fn is_tls(io: &std::io::Error) -> bool {
+    let inner = io.get_ref();
+    inner.is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some()) || tls_words(&io.to_string())
 }
 
 fn timeout(url: &str, ms: u64) -> Error {
@@ -78,7 +192,7 @@ fn tls_error(host: &str, detail: &str) -> Error {
     Error::new(
         &codes::TLS,
         format!(
-            "与网关 {host} 的 TLS 握手失败：{detail}。若网关使用医院自签证书，请在配置 tls.caFile 中指定其 CA 证书（PEM）；也请检查本机时间是否正确"
+            "与网关 {host} 的 TLS 握手失败：{detail}。若网关使用医院自签证书，请在配置 tls.caFile 中指定其 CA 证书（PEM）；也请检查本机时间是否正确，以及 baseUrl 的 https 是否对应网关的 HTTPS 端口"
         ),
     )
 }
@@ -92,24 +206,32 @@ fn dns_error(host: &str) -> Error {
     )
 }
 
+fn proxy_error(proxy: &str, what: &str) -> Error {
+    Error::new(
+        &codes::NETWORK_UNREACHABLE,
+        format!(
+            "代理 {proxy} {what}：请求没有到达网关。请检查配置项 proxy，或请医院网络管理员确认代理可用"
+        ),
+    )
+}
+
 /// getaddrinfo's words on Linux and Windows for a name that does not resolve.
-fn looks_like_dns(text: &str) -> bool {
+fn dns_words(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     t.contains("lookup address")
         || t.contains("name or service not known")
         || t.contains("no such host")
 }
 
-fn looks_like_tls(text: &str) -> bool {
+fn tls_words(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("certificate") || t.contains("tls") || t.contains("handshake")
-}
-
-pub fn http_hint(status: u16) -> &'static str {
-    match status {
-        404 => "请确认 baseUrl 只写到域名（和端口），不要带 /gateway 等路径",
-        401 | 403 => "网关拒绝访问，请检查 clientId / clientSecret 与网关的访问控制",
-        502..=504 => "网关或中间的代理暂时不可用，请稍后重试或联系网关运维",
-        _ => "请联系网关运维人员",
-    }
+    [
+        "certificate",
+        "tls",
+        "handshake",
+        "alert",
+        "corrupt message",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }

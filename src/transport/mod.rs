@@ -1,9 +1,12 @@
 //! HTTP to the gateway: one shared keep-alive agent, timeouts, proxy, TLS,
 //! retries of idempotent calls. Knows nothing of endpoints: it sends a
-//! method, a path and a body, and returns the gateway's JSON text or a
-//! transport error from the code table.
+//! method, a path and a body, and returns the gateway's answer or a
+//! failure from the code table (`errors.rs` for what went wrong on the way,
+//! `reply.rs` for what counts as the gateway's answer).
 
 mod errors;
+mod record;
+mod reply;
 mod resolver;
 
 use std::sync::Arc;
@@ -11,12 +14,12 @@ use std::time::Duration;
 
 use ureq::Agent;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
-use crate::codes;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use errors::{Failure, http_hint};
+use record::{Recorder, Sent};
+use reply::Answer;
 use resolver::CachingResolver;
 
 /// Largest CA file read (a PEM bundle of every public root is ~250 KB).
@@ -40,7 +43,9 @@ pub struct Request<'a> {
     pub retry: bool,
 }
 
-/// The gateway's answer: its text, passed on unchanged, and the same parsed.
+/// The gateway's answer: its text, passed on unchanged (but for `status`
+/// made a string), and the same parsed.
+#[derive(Debug)]
 pub struct Reply {
     pub text: String,
     pub json: serde_json::Value,
@@ -56,11 +61,42 @@ impl Reply {
     }
 }
 
+/// Whether a failed request may have reached the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// Certainly not: nothing was sent (DNS, refused, TLS handshake), or
+    /// the connection closed before the whole request was written.
+    No,
+    /// Perhaps: it was written and the answer was lost, or the gateway (or
+    /// a proxy before it) answered with something that is not its answer.
+    Maybe,
+}
+
+/// A failed exchange: the error, whether trying again soon may help, and
+/// whether the request may have been received.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    pub transient: bool,
+    pub reached: Reached,
+}
+
+impl Failure {
+    /// A server answered (with something that is not the gateway's answer).
+    fn answered(error: Error, transient: bool) -> Failure {
+        Failure {
+            error,
+            transient,
+            reached: Reached::Maybe,
+        }
+    }
+}
+
 pub struct Transport {
     agent: Agent,
     base_url: String,
-    /// `base_url` as messages show it: a password in it masked.
-    shown_base: String,
+    /// What messages show of the gateway and the proxy: passwords masked.
+    shown: errors::Shown,
     timeout_ms: u64,
     attempts: u32,
     backoff_ms: u64,
@@ -85,22 +121,23 @@ impl Transport {
             .max_redirects(0)
             .user_agent(concat!("ywx/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls_config(config)?);
-        if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
-            let proxy = ureq::Proxy::new(proxy).map_err(|e| {
+        let proxy = config.proxy.as_deref().filter(|p| !p.trim().is_empty());
+        if let Some(proxy) = proxy {
+            let parsed = ureq::Proxy::new(proxy).map_err(|e| {
                 let shown = crate::config::mask_url_password(proxy);
                 Error::not_configured(format!("配置项 proxy \"{shown}\" 不是合法的代理地址：{e}"))
             })?;
-            builder = builder.proxy(Some(proxy));
+            builder = builder.proxy(Some(parsed));
         }
         let agent = Agent::with_parts(
             builder.build(),
-            DefaultConnector::new(),
+            DefaultConnector::new().chain(Recorder),
             CachingResolver::default(),
         );
         Ok(Transport {
             agent,
             base_url: config.base_url.clone(),
-            shown_base: crate::config::mask_url_password(&config.base_url),
+            shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
             attempts: config.retry.attempts.max(1),
             backoff_ms: config.retry.backoff_ms,
@@ -108,44 +145,26 @@ impl Transport {
     }
 
     /// Sends the request; retries transient failures when `req.retry`.
-    /// Returns the gateway's JSON text unchanged, and parsed.
     pub fn send(&self, req: &Request) -> Result<Reply> {
         let attempts = if req.retry { self.attempts } else { 1 };
         let mut attempt = 1;
         loop {
-            match self.send_once(req) {
-                Err((_, true)) if attempt < attempts => {
+            match self.exchange(req) {
+                Err(f) if f.transient && attempt < attempts => {
                     std::thread::sleep(backoff(self.backoff_ms, attempt));
                     attempt += 1;
                 }
-                Err((e, _)) => return Err(e),
-                Ok(text) => return Ok(text),
+                Err(f) => return Err(f.error),
+                Ok(reply) => return Ok(reply),
             }
         }
     }
 
-    /// One GET of `path`, any HTTP answer being a success.
-    pub fn probe(&self, path: &str) -> Result<()> {
-        let url = format!("{}{}", self.base_url, path);
-        let shown = format!("{}{}", self.shown_base, path);
-        let mut response = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms).0)?;
-        let _ = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_vec();
-        Ok(())
-    }
-
-    /// One exchange. The error's flag says whether it is worth retrying.
-    fn send_once(&self, req: &Request) -> std::result::Result<Reply, Failure> {
+    /// One exchange, never retried, with everything known of a failure.
+    pub fn exchange(&self, req: &Request) -> std::result::Result<Reply, Failure> {
         let url = format!("{}{}", self.base_url, req.path);
-        // What messages show: a password in baseUrl masked.
-        let shown = format!("{}{}", self.shown_base, req.path);
+        let shown = self.shown.url(req.path);
+        let sent = Sent::start();
         let result = match req.method {
             Http::Get => self
                 .agent
@@ -158,43 +177,60 @@ impl Transport {
                 .header("Content-Type", "application/json;charset=UTF-8")
                 .send(req.body.unwrap_or("{}")),
         };
-        let mut response =
-            result.map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms))?;
+        let total = req.body.map_or(0, str::len);
+        let failed = |e| {
+            self.shown
+                .failure(e, &shown, self.timeout_ms, sent.finish(total))
+        };
+        let mut response = result.map_err(failed)?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (content_type, location) = (header("content-type"), header("location"));
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_REPLY_BYTES)
             .read_to_vec()
-            .map_err(|e| errors::map_error(e, &self.shown_base, &shown, self.timeout_ms))?;
-        let text = String::from_utf8_lossy(&body).into_owned();
-        if let Some(json) = gateway_json(&text) {
-            return Ok(Reply { text, json });
-        }
-        let snippet = snippet(&text);
-        if (200..300).contains(&status) {
-            Err((
-                Error::new(
-                    &codes::GATEWAY_BAD_REPLY,
-                    format!(
-                        "网关 {shown} 返回了 HTTP {status}，但内容不是网关的 JSON 应答（开头是：{snippet}）。请确认 baseUrl 指向的是医网信网关，而不是其他网站或代理页面"
-                    ),
-                ),
-                false,
-            ))
-        } else {
-            Err((
-                Error::new(
-                    &codes::GATEWAY_HTTP,
-                    format!(
-                        "网关 {shown} 返回 HTTP {status}（内容开头：{snippet}）。{}",
-                        http_hint(status)
-                    ),
-                )
-                .with_data(serde_json::json!({ "httpStatus": status })),
-                matches!(status, 502..=504),
-            ))
-        }
+            .map_err(failed)?;
+        let answer = Answer {
+            status,
+            content_type: content_type.as_deref(),
+            location: location.as_deref(),
+            body,
+        };
+        reply::classify(answer, &shown)
+    }
+
+    /// One GET of `path`, any HTTP answer being a success (`ywx check`).
+    pub fn probe(&self, path: &str) -> Result<()> {
+        let url = format!("{}{}", self.base_url, path);
+        let shown = self.shown.url(path);
+        let sent = Sent::start();
+        let failed = |e| {
+            self.shown
+                .failure(e, &shown, self.timeout_ms, sent.finish(0))
+                .error
+        };
+        let mut response = self.agent.get(&url).call().map_err(failed)?;
+        let _ = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_vec();
+        Ok(())
+    }
+
+    /// Interrupts every request this transport has in flight, on any
+    /// thread, and refuses new ones: for a delivery thread that must stop
+    /// now (its request is abandoned and reconciled later).
+    pub fn abort(&self) {
+        self.agent.clone().shutdown();
     }
 }
 
@@ -207,7 +243,7 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
     if let Some(path) = &tls.ca_file {
         let pem = crate::readfile::read_limited(path, MAX_CA_FILE_BYTES).map_err(|why| {
             let why = why.unwrap_or_else(|| "超过 1 MiB，不像 PEM 证书文件".into());
-            Error::not_configured(format!("tls.caFile {} {why}", path.display()))
+            Error::not_configured(format!("配置项 tls.caFile {} {why}", path.display()))
         })?;
         let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
             .filter_map(|item| match item {
@@ -217,7 +253,7 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
             .collect();
         if certs.is_empty() {
             return Err(Error::not_configured(format!(
-                "tls.caFile {} 中没有 PEM 格式的证书",
+                "配置项 tls.caFile {} 中没有 PEM 格式的证书",
                 path.display()
             )));
         }
@@ -228,22 +264,6 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
         builder = builder.root_certs(RootCerts::WebPki);
     }
     Ok(builder.build())
-}
-
-/// The text parsed, if it is a JSON object carrying the gateway's `status`.
-fn gateway_json(text: &str) -> Option<serde_json::Value> {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .filter(|v| v.get("status").is_some())
-}
-
-fn snippet(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut s: String = flat.chars().take(120).collect();
-    if flat.chars().count() > 120 {
-        s.push('…');
-    }
-    if s.is_empty() { "（空）".into() } else { s }
 }
 
 /// Exponential backoff with jitter: base·2^(n-1) plus up to half of it.

@@ -6,10 +6,12 @@
 
 mod abi;
 mod dirs;
+mod fake;
 mod programs;
 mod sim;
 
 pub use abi::*;
 pub use dirs::*;
+pub use fake::*;
 pub use programs::*;
 pub use sim::*;
