@@ -329,6 +329,11 @@ char *YWX_CALL ywx_digest(const char *request_json);
  * `hashValue`/`hashType` (hashed here: the text never leaves the
  * hospital); `pdfFile` may replace `pdfBase64`, `appendixFile`
  * `appendixFileBase64`. Every field rule is checked before sending.
+ * When the gateway cannot be reached the push is stored in the outbox
+ * and answered `YWX-4001` (see `ywx_outbox_list`). One urId makes one
+ * order: a push whose outcome is unknown (sent, answer lost) is looked up
+ * through 5.1.1 before it is ever sent again; only a gateway that does
+ * not list the order there can receive it twice.
  * Free the result with `ywx_free`. Thread-safe.
  */
 char *YWX_CALL ywx_sign_data(const char *request_json);
@@ -337,8 +342,8 @@ char *YWX_CALL ywx_sign_data(const char *request_json);
  * 商务办公类数据签名 POST /gateway/signInfo/syn (4.3.6).
  *
  * `request_json`: `{"signType":0|1|2,"msg":{"head":{"templateId":"contract_001"},"body":{...}}}`;
- * `pdfFile` may replace `pdfBase64`. Free the result with `ywx_free`.
- * Thread-safe.
+ * `pdfFile` may replace `pdfBase64`. Offline and exactly-once as
+ * `ywx_sign_data`. Free the result with `ywx_free`. Thread-safe.
  */
 char *YWX_CALL ywx_sign_business(const char *request_json);
 
@@ -424,7 +429,9 @@ char *YWX_CALL ywx_selfsign_wait(const char *request_json);
 
 /**
  * Waits for the doctor to scan the OAuth login QR code: polls
- * `ywx_oauth_tokeninfo` until it returns the user.
+ * `ywx_oauth_tokeninfo` while it answers "not yet scanned" (the gateway's
+ * `{"status":"1","message":"未授权"}`) and returns its first other answer:
+ * the user, or at once a refusal or an unknown requestId.
  *
  * `request_json`: `{"requestId":"...","timeoutSeconds":120}`.
  * Timeout: `YWX-4002`. Free the result with `ywx_free`. Thread-safe.
@@ -447,11 +454,16 @@ char *YWX_CALL ywx_outbox_list(const char *request_json);
 /**
  * Delivers the queued pushes now, in order, and reports what happened:
  * `{"status":"0","data":{"delivered":n,"failed":n,"queued":n,"items":[...]}}`
- * where `queued` counts those still waiting (gateway unreachable).
+ * where `queued` counts those still waiting (gateway unreachable, or
+ * answering 502/503/504/408/429). An item whose earlier attempt may have
+ * reached the gateway is first looked up through 5.1.1: found, it is
+ * delivered with that uniqueId (`response.data.reconciled` true); only
+ * otherwise is it sent again. Other failures are retried up to
+ * `outbox.maxAttempts`, then the item ends `failed` with the last error.
  *
  * `request_json`: `{"urId":"..."}` to deliver one item, or NULL / `{}`
  * for all. Blocks while delivering. Free the result with `ywx_free`.
- * Thread-safe; an item is never delivered twice, even by two processes.
+ * Thread-safe; two threads or processes never send one item at once.
  */
 char *YWX_CALL ywx_outbox_flush(const char *request_json);
 

@@ -97,7 +97,14 @@ impl Shown {
     ) -> Failure {
         let (host, proxy) = (&self.base, self.proxy.as_deref());
         let text = io.to_string();
-        if is_tls(&io) {
+        // Over https, a connection that ends before a byte of the request
+        // could be written ended in the TLS handshake.
+        let in_handshake = host.to_ascii_lowercase().starts_with("https://")
+            && progress.written == 0
+            && progress.read == 0
+            && io.kind() != ErrorKind::ConnectionRefused
+            && proxy.is_none();
+        if is_tls(&io) || in_handshake {
             return not_reached(tls_error(host, &text));
         }
         match io.kind() {

@@ -131,6 +131,32 @@ impl FakeGateway {
         }
     }
 
+    /// A server that is not HTTP: on each connection it waits for the
+    /// client's first bytes (whatever they are, e.g. a TLS ClientHello),
+    /// writes `bytes` and closes.
+    pub fn raw(bytes: Vec<u8>) -> FakeGateway {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut first = [0u8; 4096];
+                let _ = conn.read(&mut first);
+                let _ = conn.write_all(&bytes);
+            }
+        });
+        FakeGateway {
+            addr,
+            received: Arc::new(Mutex::new(Vec::new())),
+            stop,
+        }
+    }
+
     /// Always answers with the same recorded reply.
     pub fn replying(name: &str) -> FakeGateway {
         let bytes = fixture(name);
