@@ -84,7 +84,8 @@ pub fn digest(alg: Alg, data: &[u8]) -> Vec<u8> {
 /// Hashes a regular file streaming, in 64 KiB pieces, never loading it
 /// whole; the bytes hashed are those it had when opened.
 pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Vec<u8>> {
-    let file_error = |why: String| Error::arg(field, format!("文件 {} {why}", path.display()));
+    // The path is not repeated: it may carry a patient's name.
+    let file_error = |why: String| Error::arg(field, format!("指定的文件{why}"));
     let file = readfile::open_regular(path).map_err(file_error)?;
     let len = file
         .metadata()

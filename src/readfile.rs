@@ -17,17 +17,27 @@ pub type Why = String;
 pub fn open_regular(path: &Path) -> Result<File, Why> {
     // Checked by path first, so that a FIFO is never opened (opening one
     // blocks until a writer appears).
-    let meta = std::fs::metadata(path).map_err(|e| format!("无法打开：{e}"))?;
+    let meta = std::fs::metadata(path).map_err(|e| cannot_open(&e))?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    let file = File::open(path).map_err(|e| format!("无法打开：{e}"))?;
+    let file = File::open(path).map_err(|e| cannot_open(&e))?;
     // The path may have been swapped meanwhile: check what was opened.
     let meta = file.metadata().map_err(|e| format!("无法读取：{e}"))?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
     Ok(file)
+}
+
+fn cannot_open(e: &std::io::Error) -> Why {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "不存在（请检查路径，相对路径相对于 HIS 程序的工作目录）".into()
+        }
+        std::io::ErrorKind::PermissionDenied => "没有读取权限".into(),
+        _ => format!("无法打开：{e}"),
+    }
 }
 
 fn not_regular(meta: &std::fs::Metadata) -> Why {
