@@ -107,7 +107,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn local_time() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::clock::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl Store {

@@ -5,11 +5,13 @@
 //! tests are set up is made once.
 
 mod abi;
+mod child;
 mod dirs;
 mod programs;
 mod sim;
 
 pub use abi::*;
+pub use child::*;
 pub use dirs::*;
 pub use programs::*;
 pub use sim::*;
