@@ -139,8 +139,15 @@ fn run_case(case: &str, path: &Path) -> Result<(), String> {
             "{what}: the message does not name the field: {answer}"
         ));
     }
-    if !(message.contains("普通文件") || message.contains("目录")) {
-        return Err(format!("{what}: the message does not say why: {answer}"));
+    let why = if path.is_dir() {
+        "目录"
+    } else {
+        "普通文件"
+    };
+    if !message.contains(why) {
+        return Err(format!(
+            "{what}: the message does not say why ({why}): {answer}"
+        ));
     }
     // "At once": not after reading until memory or patience ran out (the
     // child's start included; it takes well under a second).

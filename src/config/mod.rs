@@ -191,8 +191,11 @@ impl Config {
             return Err(Error::not_configured("配置必须是一个 JSON 对象 {...}"));
         };
         keys::check(obj)?;
-        let mut config: Config = serde_json::from_value(value)
-            .map_err(|e| Error::not_configured(format!("配置无法读取（{e}）")))?;
+        // `keys::check` leaves nothing serde could refuse; should it ever,
+        // the message stays Chinese.
+        let mut config: Config = serde_json::from_value(value).map_err(|_| {
+            Error::not_configured("配置中有一项的类型不对，请对照说明中的配置表检查")
+        })?;
         if config
             .sys_tag
             .as_deref()
