@@ -49,8 +49,10 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
         Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
     };
     if let Ok(c) = session.client() {
+        // The caller's method name only when it is one (it is their text).
+        let name = methods::find(method).map_or("(unknown method)", |m| m.name);
         c.logger
-            .call(method, started.elapsed(), &status, &message, &key);
+            .call(name, started.elapsed(), &status, &message, &key);
     }
     text
 }
@@ -61,7 +63,8 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
         return Err(Error::new(
             &codes::UNKNOWN_METHOD,
             format!(
-                "没有名为 \"{name}\" 的方法。可用的方法：{}",
+                "没有名为 {} 的方法。可用的方法：{}",
+                quoted_name(name),
                 methods::names().join("、")
             ),
         ));
@@ -94,6 +97,17 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
         key.push_str(&format!(" uniqueId={id}"));
     }
     Ok(reply)
+}
+
+/// A method name as messages quote it: only when it looks like one (it
+/// is the caller's text, and could be anything).
+fn quoted_name(name: &str) -> String {
+    let name = name.trim();
+    if crate::rules::looks_like_key(name) {
+        format!("\"{name}\"")
+    } else {
+        format!("这样的（{} 个字符）", name.chars().count())
+    }
 }
 
 /// The request parsed, refusing empty text and nesting deeper than
@@ -158,7 +172,7 @@ pub fn probe(config: &Config) -> Result<()> {
 pub fn prepare(method: &str, request: &str) -> Result<Value> {
     let ep = methods::find(method)
         .and_then(|m| m.endpoint.filter(|_| matches!(m.run, Run::Gateway)))
-        .ok_or_else(|| Error::arg("method", format!("{method} 不是网关接口")))?;
+        .ok_or_else(|| Error::arg("method", format!("{} 不是网关接口", quoted_name(method))))?;
     request::prepare(ep, parse(request)?)
 }
 

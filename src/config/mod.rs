@@ -267,14 +267,17 @@ pub fn mask(secret: &str) -> String {
     s
 }
 
-/// `http://user:pw@host` → `http://user:***@host`.
+/// `http://user:pw@host` → `http://user:***@host`; also without a scheme
+/// (`user:pw@host:3128`, which a proxy setting may be).
 pub fn mask_url_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
-            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    match rest.rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{}{}:***{}", &url[..start], &rest[..colon], &rest[at..]),
             None => url.to_string(),
         },
-        _ => url.to_string(),
+        None => url.to_string(),
     }
 }
 
@@ -377,5 +380,14 @@ mod tests {
             mask_url_password("http://user:pw@10.0.0.1:8080"),
             "http://user:***@10.0.0.1:8080"
         );
+        assert_eq!(
+            mask_url_password("user:p@ss:w@10.0.0.1:3128"),
+            "user:***@10.0.0.1:3128"
+        );
+        assert_eq!(
+            mask_url_password("http://10.0.0.1:8080"),
+            "http://10.0.0.1:8080"
+        );
+        assert_eq!(mask_url_password("http://user@host"), "http://user@host");
     }
 }

@@ -207,7 +207,8 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 }
 
 /// The order key a call is about, for the log: urId / uniqueId / requestId
-/// (never a patient's data).
+/// (never a patient's data). A value that does not look like such a key
+/// (a patient's name typed into urId, say) is logged as its length only.
 pub fn log_key(root: &Value) -> String {
     let mut parts = Vec::new();
     for pointer in [
@@ -221,7 +222,11 @@ pub fn log_key(root: &Value) -> String {
     ] {
         if let Some(v) = root.pointer(pointer).and_then(as_text) {
             let name = pointer.rsplit('/').next().unwrap_or(pointer);
-            parts.push(format!("{name}={v}"));
+            if crate::rules::looks_like_key(&v) {
+                parts.push(format!("{name}={v}"));
+            } else {
+                parts.push(format!("{name}=<{} 个字符>", v.chars().count()));
+            }
         }
     }
     parts.join(" ")
