@@ -131,8 +131,9 @@ fn parse(request: &str) -> Result<Value> {
 }
 
 /// Where the text first opens a bracket deeper than `max` (strings
-/// skipped), or None.
-fn too_deep(text: &[u8], max: usize) -> Option<usize> {
+/// skipped), or None. Used on every JSON text a caller gives before
+/// serde_json parses it (recursively, up to 128 levels).
+pub(crate) fn too_deep(text: &[u8], max: usize) -> Option<usize> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for (i, &b) in text.iter().enumerate() {
         if in_string {

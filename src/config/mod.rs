@@ -185,6 +185,17 @@ impl Config {
     /// Parses and checks a config JSON text; relative paths are resolved
     /// against `base` (the config file's directory, or the working directory).
     pub fn parse(text: &str, base: Option<&Path>) -> Result<Config> {
+        // A config is two levels deep; anything much deeper is refused
+        // before serde_json recurses into it (a small stack, DESIGN §2).
+        if let Some(at) = crate::api::too_deep(text.as_bytes(), crate::api::MAX_DEPTH) {
+            return Err(Error::new(
+                &crate::codes::INVALID_JSON,
+                format!(
+                    "配置不是 ywx 的配置：第 {at} 个字节处嵌套超过 {} 层（配置最多两层，例如 \"retry\": {{...}}）",
+                    crate::api::MAX_DEPTH
+                ),
+            ));
+        }
         let mut value: Value =
             serde_json::from_str(text).map_err(|e| crate::error::invalid_json("配置", &e))?;
         let Some(obj) = value.as_object_mut() else {

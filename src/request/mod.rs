@@ -56,7 +56,18 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
             match root.get("msg") {
                 Some(Value::Object(_)) => {}
                 Some(Value::String(s)) => {
-                    // Some callers send msg as a JSON string; accept it.
+                    // Some callers send msg as a JSON string; accept it,
+                    // nested no deeper than a request may be (it sits one
+                    // level down), so that it cannot exhaust a small stack.
+                    if crate::api::too_deep(s.as_bytes(), crate::api::MAX_DEPTH - 1).is_some() {
+                        return Err(Error::new(
+                            &crate::codes::INVALID_JSON,
+                            format!(
+                                "msg 中的 JSON 嵌套超过 {} 层，接口文档中的请求最多几层，请检查 JSON",
+                                crate::api::MAX_DEPTH
+                            ),
+                        ));
+                    }
                     let parsed: Value = serde_json::from_str(s).map_err(|_| {
                         Error::arg("msg", "必须是 JSON 对象 {\"head\":{...},\"body\":{...}}")
                     })?;
