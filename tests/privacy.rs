@@ -186,43 +186,12 @@ fn no_request_value_longer_than_8_characters_is_quoted() {
     let _one = one_at_a_time();
     let dir = temp_dir("privacy-sweep");
     init_ok(&logged_config(&dead_url(), &dir));
-    let examples: &[(&str, &str)] = &[
-        ("doctor_search", ex::EX_DOCTOR_SEARCH),
-        ("selfsign_request", ex::EX_SELF_SIGN_REQUEST),
-        ("selfsign_result", ex::EX_SELF_SIGN_RESULT),
-        ("selfsign_quit", ex::EX_SELF_SIGN_QUIT),
-        ("sign_data", ex::EX_SIGN_DATA),
-        ("sign_business", ex::EX_BUSINESS),
-        ("sign_status", ex::EX_QUERY),
-        ("sign_list", ex::EX_LIST),
-        ("sign_result", ex::EX_QUERY),
-        ("sign_delete", ex::EX_DELETE),
-        ("verify_data", ex::EX_VERIFY),
-        ("verify_timestamp", ex::EX_VERIFY_TS),
-        (
-            "oauth_authorize",
-            r#"{"selfSign":true,"sysTag":"HIS","sessionTime":4}"#,
-        ),
-        (
-            "oauth_tokeninfo",
-            r#"{"requestId":"4f1a8b2c9d3e4f5a6b7c8d9e0f1a2b3c_1700000000000_HIS"}"#,
-        ),
-        (
-            "doctor_pending",
-            r#"{"openId":"b561db3a671dbd39qca54w7a38y813a20aa"}"#,
-        ),
-        ("digest", r#"{"originData":"abc","hashAlg":"SM3"}"#),
-        (
-            "sign_wait",
-            r#"{"uniqueId":"Y1700000000000abcdef0123456789abc","timeoutSeconds":1}"#,
-        ),
-        ("outbox_list", r#"{"urId":"HIS001","state":"queued"}"#),
-        ("outbox_flush", r#"{"urId":"HIS001"}"#),
-    ];
+    // Every method's request, the lifecycle ones aside.
+    let examples = seed_requests();
     let mut failures = Vec::new();
     let mut n = 0;
     for (method, example) in examples {
-        let example: Value = serde_json::from_str(example).unwrap();
+        let example: Value = serde_json::from_str(&example).unwrap();
         for pointer in leaves(&example) {
             n += 1;
             let marker = format!("欧阳娜娜病历{n:04}号");
