@@ -78,6 +78,10 @@ fn check_corrupt_outbox(garbage: &[u8]) {
             .any(|w| w.as_str().unwrap().contains("outbox.path")),
         "a warning names the outbox: {r}"
     );
+    assert!(
+        !r.to_string().contains("not a database"),
+        "said in Chinese, not in SQLite's English: {r}"
+    );
     for _ in 0..3 {
         let ur = ur_id("corrupt");
         let r = call(ywx_sign_data, &hash_order(&ur, ywx_sim::SIGNING_DOCTOR));
