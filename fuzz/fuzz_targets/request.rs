@@ -34,23 +34,48 @@ fuzz_target!(|data: &[u8]| {
     SETUP.call_once(setup);
     let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
     let (method, request) = (&data[..split], data.get(split + 1..).unwrap_or_default());
-    // As ywx_call reads the name: never a lifecycle method here.
+    // As ywx_call reads the name (a C string ends at its first NUL): never
+    // a lifecycle method here.
+    let method = method.split(|b| *b == 0).next().unwrap_or_default();
     let name = String::from_utf8_lossy(method);
     let bare = name.trim().trim_start_matches("ywx_");
-    if methods::find(bare).is_some_and(|m| matches!(m.run, Run::Lifecycle(_))) {
+    let lifecycle = |m: &methods::Method| matches!(m.run, Run::Lifecycle(_));
+    if methods::find(bare).is_some_and(lifecycle) {
         return;
     }
+    // The method the request goes to: the one named, or else one of the
+    // table chosen by the name's bytes (so that a mangled name still
+    // exercises a method's rules); the mangled name itself is called too.
+    let eligible: Vec<&methods::Method> = methods::ALL.iter().filter(|m| !lifecycle(m)).collect();
+    let chosen = methods::find(bare).unwrap_or_else(|| {
+        let pick = method
+            .iter()
+            .fold(method.len(), |a, b| a.wrapping_mul(31) ^ *b as usize);
+        eligible[pick % eligible.len()]
+    });
 
     // Rust terms: the request checked and shaped as it would be sent.
     if let Ok(text) = std::str::from_utf8(request) {
-        let _ = ywx::api::prepare(bare, text);
+        let _ = ywx::api::prepare(chosen.name, text);
     }
 
     // The C ABI, as a HIS program calls it (a C string ends at a NUL).
-    let c_method = CString::new(method.split(|b| *b == 0).next().unwrap_or_default()).unwrap();
     let c_request = CString::new(request.split(|b| *b == 0).next().unwrap_or_default()).unwrap();
+    call(&CString::new(chosen.name).unwrap(), &c_request);
+    if methods::find(bare).is_none() {
+        let raw = CString::new(method).unwrap();
+        // Refused: an unknown method (or, first, a request it could not
+        // read at all).
+        let envelope = call(&raw, &c_request);
+        let status = envelope["status"].as_str().unwrap_or_default();
+        assert!(status.starts_with("YWX-1"), "{envelope}");
+    }
+});
+
+/// `ywx_call`; the answer must be a JSON envelope, never a panic's.
+fn call(method: &CString, request: &CString) -> serde_json::Value {
     // SAFETY: valid C strings; the result is freed once, below.
-    let result = unsafe { ywx::ffi::ywx_call(c_method.as_ptr(), c_request.as_ptr()) };
+    let result = unsafe { ywx::ffi::ywx_call(method.as_ptr(), request.as_ptr()) };
     assert!(!result.is_null(), "ywx_call returned NULL");
     // SAFETY: ywx returns a NUL-terminated string.
     let text = unsafe { CStr::from_ptr(result) }.to_bytes().to_vec();
@@ -67,4 +92,5 @@ fuzz_target!(|data: &[u8]| {
         status, "YWX-9001",
         "a panic caught at the boundary: {envelope}"
     );
-});
+    envelope
+}
