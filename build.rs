@@ -20,6 +20,7 @@ fn main() {
     {
         println!("cargo:rerun-if-changed={f}");
     }
+    skip_valgrind_cfg();
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
 
@@ -34,6 +35,18 @@ fn main() {
         std::fs::write(&committed, &header).unwrap();
     }
     windows_version_resource(&out);
+}
+
+/// `YWX_SKIP_VALGRIND=1` at build time sets `cfg(ywx_skip_valgrind)`, which
+/// marks the valgrind tests `#[ignore]`: skipped, they say so in the test
+/// report ("ignored") instead of passing without checking anything.
+/// `.ci/run` refuses to run with it set.
+fn skip_valgrind_cfg() {
+    println!("cargo::rustc-check-cfg=cfg(ywx_skip_valgrind)");
+    println!("cargo:rerun-if-env-changed=YWX_SKIP_VALGRIND");
+    if std::env::var("YWX_SKIP_VALGRIND").is_ok_and(|v| !v.is_empty() && v != "0") {
+        println!("cargo:rustc-cfg=ywx_skip_valgrind");
+    }
 }
 
 /// On Windows (MinGW) targets: a version resource (文件属性 → 详细信息:

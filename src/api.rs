@@ -19,9 +19,8 @@ pub use crate::config::{Config, Source, load_file as load_config_file};
 /// A parsed URL, as the transport reads `baseUrl`.
 pub use ureq::http::Uri;
 
-/// Requests nested deeper than this are refused before they are parsed
-/// further, so that no request can exhaust a small thread stack.
-pub const MAX_DEPTH: usize = 32;
+pub use crate::value::MAX_DEPTH;
+use crate::value::too_deep;
 
 /// The session a call runs in (see [`client::session`]): the boundary
 /// takes the encoding and size limit from it, then calls [`call_in`].
@@ -49,8 +48,10 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
         Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
     };
     if let Ok(c) = session.client() {
+        // The caller's method name only when it is one (it is their text).
+        let name = methods::find(method).map_or("(unknown method)", |m| m.name);
         c.logger
-            .call(method, started.elapsed(), &status, &message, &key);
+            .call(name, started.elapsed(), &status, &message, &key);
     }
     text
 }
@@ -61,7 +62,8 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
         return Err(Error::new(
             &codes::UNKNOWN_METHOD,
             format!(
-                "没有名为 \"{name}\" 的方法。可用的方法：{}",
+                "没有名为 {} 的方法。可用的方法：{}",
+                quoted_name(name),
                 methods::names().join("、")
             ),
         ));
@@ -96,6 +98,17 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
     Ok(reply)
 }
 
+/// A method name as messages quote it: only when it looks like one (it
+/// is the caller's text, and could be anything).
+fn quoted_name(name: &str) -> String {
+    let name = name.trim();
+    if crate::rules::looks_like_key(name) {
+        format!("\"{name}\"")
+    } else {
+        format!("这样的（{} 个字符）", name.chars().count())
+    }
+}
+
 /// The request parsed, refusing empty text and nesting deeper than
 /// [`MAX_DEPTH`] before serde_json recurses into it.
 fn parse(request: &str) -> Result<Value> {
@@ -116,35 +129,6 @@ fn parse(request: &str) -> Result<Value> {
     serde_json::from_str(request).map_err(|e| crate::error::invalid_json("请求", &e))
 }
 
-/// Where the text first opens a bracket deeper than `max` (strings
-/// skipped), or None.
-fn too_deep(text: &[u8], max: usize) -> Option<usize> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &b) in text.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max {
-                    return Some(i + 1);
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// `ywx check`'s HTTP step: one GET of `/` on the gateway of `config`
 /// with a transport of its own. Any HTTP answer proves that TCP, TLS and
 /// HTTP work; the error says which of them does not.
@@ -158,21 +142,6 @@ pub fn probe(config: &Config) -> Result<()> {
 pub fn prepare(method: &str, request: &str) -> Result<Value> {
     let ep = methods::find(method)
         .and_then(|m| m.endpoint.filter(|_| matches!(m.run, Run::Gateway)))
-        .ok_or_else(|| Error::arg("method", format!("{method} 不是网关接口")))?;
+        .ok_or_else(|| Error::arg("method", format!("{} 不是网关接口", quoted_name(method))))?;
     request::prepare(ep, parse(request)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting_is_counted_outside_strings() {
-        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
-        assert_eq!(too_deep(deep.as_bytes(), 32), Some(33));
-        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
-        assert_eq!(too_deep(ok.as_bytes(), 32), None);
-        let in_string = format!("{{\"a\":\"{}\\\"\"}}", "[".repeat(100));
-        assert_eq!(too_deep(in_string.as_bytes(), 32), None);
-    }
 }

@@ -84,12 +84,12 @@ pub fn digest(alg: Alg, data: &[u8]) -> Vec<u8> {
 /// Hashes a regular file streaming, in 64 KiB pieces, never loading it
 /// whole; the bytes hashed are those it had when opened.
 pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Vec<u8>> {
-    // The path is not repeated: it may carry a patient's name.
-    let file_error = |why: String| Error::arg(field, format!("指定的文件{why}"));
+    // The path is not repeated: it is the caller's text.
+    let file_error = |why: String| Error::arg(field, format!("指向的文件{why}"));
     let file = readfile::open_regular(path).map_err(file_error)?;
     let len = file
         .metadata()
-        .map_err(|e| file_error(format!("无法读取：{e}")))?
+        .map_err(|e| file_error(readfile::io_why(&e, "无法读取")))?
         .len();
     let mut file = file.take(len);
     let mut h = Hasher::new(alg);
@@ -97,7 +97,7 @@ pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Vec<u8>> {
     loop {
         let n = file
             .read(&mut buf)
-            .map_err(|e| file_error(format!("读取失败：{e}")))?;
+            .map_err(|e| file_error(readfile::io_why(&e, "读取失败")))?;
         if n == 0 {
             break;
         }

@@ -24,7 +24,7 @@ pub fn save(dir: &Path, method: &str, reply: &mut Value) -> bool {
     let key = ["uniqueId", "requestId", "openId"]
         .iter()
         .find_map(|k| reply.pointer(&format!("/data/{k}")).and_then(as_text))
-        .unwrap_or_else(|| chrono::Local::now().format("%Y%m%d%H%M%S%3f").to_string());
+        .unwrap_or_else(|| crate::clock::now().format("%Y%m%d%H%M%S%3f").to_string());
     let key: String = key.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let mut changed = false;
     match reply.get_mut("data") {

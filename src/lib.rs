@@ -8,6 +8,7 @@
 
 pub mod api;
 mod client;
+mod clock;
 pub mod codes;
 pub mod config;
 pub mod consts;

@@ -54,7 +54,7 @@ impl Logger {
         }
         let mut line = format!(
             "{} {method} {}ms status={status}",
-            chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f"),
+            crate::clock::now().format("%Y-%m-%d %H:%M:%S%.3f"),
             took.as_millis()
         );
         if !key.is_empty() {
@@ -74,7 +74,7 @@ impl Logger {
         }
         let line = format!(
             "{} WARN {}",
-            chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f"),
+            crate::clock::now().format("%Y-%m-%d %H:%M:%S%.3f"),
             text.replace('\n', " ")
         );
         self.write(&line);
@@ -82,7 +82,7 @@ impl Logger {
 
     fn write(&self, line: &str) {
         let Some(dir) = &self.dir else { return };
-        let day = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let day = crate::clock::now().format("%Y-%m-%d").to_string();
         let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
         if guard.as_ref().is_none_or(|(d, _)| *d != day) {
             let _ = std::fs::create_dir_all(dir);

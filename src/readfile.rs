@@ -10,33 +10,39 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-/// Why a file could not be used, in words for the message.
+/// Why a file could not be used, in words for the message: a predicate,
+/// "(文件) 不存在", that never repeats the path (it is the caller's text).
 pub type Why = String;
 
 /// Opens `path` for reading if it is a regular file.
 pub fn open_regular(path: &Path) -> Result<File, Why> {
     // Checked by path first, so that a FIFO is never opened (opening one
     // blocks until a writer appears).
-    let meta = std::fs::metadata(path).map_err(|e| cannot_open(&e))?;
+    let meta = std::fs::metadata(path).map_err(|e| io_why(&e, "无法打开"))?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
-    let file = File::open(path).map_err(|e| cannot_open(&e))?;
+    let file = File::open(path).map_err(|e| io_why(&e, "无法打开"))?;
     // The path may have been swapped meanwhile: check what was opened.
-    let meta = file.metadata().map_err(|e| format!("无法读取：{e}"))?;
+    let meta = file.metadata().map_err(|e| io_why(&e, "无法读取"))?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
     Ok(file)
 }
 
-fn cannot_open(e: &std::io::Error) -> Why {
+/// An I/O error in Chinese: the common cases in words, the others by the
+/// system's error number (the system's own text is English on Linux and
+/// in the system's language on Windows).
+pub fn io_why(e: &std::io::Error, doing: &str) -> Why {
+    use std::io::ErrorKind::*;
     match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            "不存在（请检查路径，相对路径相对于 HIS 程序的工作目录）".into()
-        }
-        std::io::ErrorKind::PermissionDenied => "没有读取权限".into(),
-        _ => format!("无法打开：{e}"),
+        NotFound => "不存在（相对路径从 HIS 程序的当前目录算起）".into(),
+        PermissionDenied => "没有读取权限（请检查运行 HIS 的用户对该文件的权限）".into(),
+        _ => match e.raw_os_error() {
+            Some(n) => format!("{doing}（系统错误码 {n}）"),
+            None => format!("{doing}（{:?}）", e.kind()),
+        },
     }
 }
 
@@ -56,7 +62,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, Option<Why>> {
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| Some(format!("读取失败：{e}")))?;
+        .map_err(|e| Some(io_why(&e, "读取失败")))?;
     if bytes.len() as u64 > limit {
         return Err(None);
     }

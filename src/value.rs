@@ -2,6 +2,10 @@
 
 use serde_json::Value;
 
+/// Requests nested deeper than this are refused before they are parsed
+/// further, so that no request can exhaust a small thread stack.
+pub const MAX_DEPTH: usize = 32;
+
 /// A value as text: strings as they are, numbers and booleans printed
 /// (the document's examples send numbers as strings and back).
 pub fn as_text(v: &Value) -> Option<String> {
@@ -19,5 +23,50 @@ pub fn is_blank(v: &Value) -> bool {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
         _ => false,
+    }
+}
+
+/// Where the text first opens a bracket deeper than `max` (strings
+/// skipped), or None. Used on every JSON text a caller gives before
+/// serde_json parses it (recursively, up to 128 levels).
+pub fn too_deep(text: &[u8], max: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in text.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i + 1);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
+        assert_eq!(too_deep(deep.as_bytes(), 32), Some(33));
+        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert_eq!(too_deep(ok.as_bytes(), 32), None);
+        let in_string = format!("{{\"a\":\"{}\\\"\"}}", "[".repeat(100));
+        assert_eq!(too_deep(in_string.as_bytes(), 32), None);
     }
 }

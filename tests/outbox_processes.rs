@@ -24,9 +24,12 @@ fn dead_addr() -> SocketAddr {
         .unwrap()
 }
 
+/// A gateway that does NOT key orders by urId (every push a new order): the
+/// outbox's exactly-once must not rest on the gateway.
 fn start_sim_at(addr: SocketAddr) -> Sim {
     Sim::start_with(SimOptions {
         addr: Some(addr),
+        no_dedupe: true,
         ..SimOptions::default()
     })
     .expect("the simulator starts on the gateway's address")
@@ -175,12 +178,33 @@ fn his_programs_killed_at_random_moments_lose_and_duplicate_nothing() {
         "{answered:?}"
     );
     let orders = sim_orders(&sim);
+    // POSTs per urId at the gateway, not only orders: the simulator keys
+    // orders by urId, a real gateway may not.
+    let pushes = sim_state(&sim)["pushes"].clone();
+    let posts = |ur: &str| pushes[ur].as_u64().unwrap_or(0);
+    let twice: Vec<(&String, u64)> = queued_or_taken
+        .iter()
+        .map(|ur| (*ur, posts(ur)))
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    eprintln!(
+        "POSTs per urId: {} urIds answered 0/queued, {} of them POSTed more than once: {twice:?}",
+        queued_or_taken.len(),
+        twice.len()
+    );
     for ur in &queued_or_taken {
         let n = orders.iter().filter(|o| o["urId"] == ***ur).count();
         assert_eq!(
             n, 1,
             "urId {ur} answered 0/queued is at the gateway {n} times"
         );
+        assert!(
+            posts(ur) >= 1,
+            "urId {ur} answered 0/queued was never POSTed"
+        );
+        // A push whose outcome is unknown is reconciled through 5.1.1
+        // before any re-send.
+        assert_eq!(posts(ur), 1, "urId {ur} was POSTed {} times", posts(ur));
     }
     for o in &orders {
         let ur = o["urId"].as_str().unwrap().to_string();
@@ -188,6 +212,9 @@ fn his_programs_killed_at_random_moments_lose_and_duplicate_nothing() {
             started.contains(&ur),
             "the gateway has an order nobody pushed: {o}"
         );
+        // Also the pushes killed before they were answered: never twice.
+        let n = orders.iter().filter(|p| p["urId"] == o["urId"]).count();
+        assert_eq!(n, 1, "urId {ur} is at the gateway {n} times");
     }
     eprintln!(
         "50 kills: {} pushes started, {} answered ({} queued), {} orders at the gateway",
@@ -248,11 +275,14 @@ fn two_programs_flushing_one_outbox_send_each_order_once() {
         delivered, 200,
         "each order delivered by exactly one of them"
     );
+    let state = sim_state(&sim);
     assert_eq!(
-        sim_state(&sim)["calls"]["/gateway/recipe/synRecipeInfo"],
-        200,
+        state["calls"]["/gateway/recipe/synRecipeInfo"], 200,
         "no order sent twice"
     );
+    for ur in &orders {
+        assert_eq!(state["pushes"][ur], 1, "urId {ur} POSTed once");
+    }
     assert_eq!(sim_orders(&sim).len(), 200);
     std::fs::remove_dir_all(dir).ok();
 }

@@ -65,6 +65,7 @@ fn state(sh: &Arc<Shared>) -> Value {
         "ordersByState": by,
         "orders": w.orders.len(),
         "calls": w.calls,
+        "pushes": w.pushes,
         "faultsPending": w.fault.as_ref().map(|f| f.remaining).unwrap_or(0),
         "connections": sh.connections.load(Ordering::Relaxed),
         "doctors": w.doctors.len(),

@@ -333,6 +333,9 @@ async fn handle(
     let fault = {
         let mut w = shared.lock();
         *w.calls.entry(path.clone()).or_insert(0) += 1;
+        if let Some(ur_id) = pushed_ur_id(&path, &body) {
+            *w.pushes.entry(ur_id).or_insert(0) += 1;
+        }
         match &mut w.fault {
             Some(f) if f.remaining > 0 => {
                 f.remaining -= 1;
@@ -377,6 +380,26 @@ async fn handle(
         None => {}
     }
     Ok(gateway_call(&shared, &method, &path, &query, &body))
+}
+
+/// The urId of a sign push (4.3.5, 4.3.6), `msg` as an object or as a
+/// JSON string.
+fn pushed_ur_id(path: &str, body: &[u8]) -> Option<String> {
+    if !matches!(
+        path,
+        "/gateway/recipe/synRecipeInfo" | "/gateway/signInfo/syn"
+    ) {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let msg = match v.get("msg")? {
+        serde_json::Value::String(s) => serde_json::from_str(s).ok()?,
+        m => m.clone(),
+    };
+    match msg.pointer("/body/urId")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 fn gateway_call(shared: &Arc<Shared>, method: &str, path: &str, query: &str, body: &[u8]) -> Resp {

@@ -196,6 +196,10 @@ pub struct World {
     pub by_unique: HashMap<String, usize>,
     pub by_urid: HashMap<(String, String), usize>,
     pub calls: BTreeMap<String, u64>,
+    /// Sign pushes received (4.3.5 and 4.3.6), by urId: every POST, also
+    /// those answered with a fault, so that a test can tell a push sent
+    /// twice from an order made twice.
+    pub pushes: BTreeMap<String, u64>,
     pub fault: Option<Fault>,
     pub seq: u64,
 }

@@ -585,6 +585,9 @@ fn list_by_time_paging_and_idempotency() {
     let again = c.push_hash("page03", SIGNING_DOCTOR);
     assert_eq!(again["uniqueId"], ids[3].as_str());
     assert_eq!(c.state()["orders"], 25);
+    // ...but two pushes of it, counted by urId
+    assert_eq!(c.state()["pushes"]["page03"], 2);
+    assert_eq!(c.state()["pushes"]["page04"], 1);
     let orders = c.get("/sim/orders?urId=page03");
     assert_eq!(orders.as_array().unwrap().len(), 1);
     // another client's orders are separate

@@ -94,6 +94,12 @@ pub static KEYS: &[Key] = &[
     key("fileDir", Kind::Path, "null"),
 ];
 
+/// Whether `null` is a value of the key: "none" for the optional ones
+/// (default null), "logging off" for `log.dir`.
+fn nullable(k: &Key) -> bool {
+    matches!(k.kind, Kind::OptText | Kind::Path) && (k.default == "null" || k.path == "log.dir")
+}
+
 fn not_configured(key: &str, why: impl AsRef<str>) -> Error {
     Error::not_configured(format!("配置项 {key} {}", why.as_ref()))
 }
@@ -160,7 +166,11 @@ fn unknown(path: &str, prefix: &str) -> Error {
 fn check_value(k: &Key, value: &mut Value) -> Result<()> {
     let path = k.path;
     match (k.kind, &*value) {
-        (_, Value::Null) if !k.required && !matches!(k.kind, Kind::Int(..) | Kind::Bool) => Ok(()),
+        (_, Value::Null) if nullable(k) => Ok(()),
+        (_, Value::Null) if !k.required => Err(not_configured(
+            path,
+            format!("不能是 null：不写这一项即用默认值 {}", k.default),
+        )),
         (Kind::Url | Kind::Text | Kind::OptText | Kind::Path, Value::Number(n)) => {
             *value = Value::String(n.to_string());
             check_value(k, value)

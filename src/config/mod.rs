@@ -162,14 +162,28 @@ impl Config {
     /// Parses and checks a config JSON text; relative paths are resolved
     /// against `base` (the config file's directory, or the working directory).
     pub fn parse(text: &str, base: Option<&Path>) -> Result<Config> {
+        // A config is two levels deep; anything much deeper is refused
+        // before serde_json recurses into it (a small stack).
+        if let Some(at) = crate::value::too_deep(text.as_bytes(), crate::value::MAX_DEPTH) {
+            return Err(Error::new(
+                &crate::codes::INVALID_JSON,
+                format!(
+                    "配置不是 ywx 的配置：第 {at} 个字节处嵌套超过 {} 层（配置最多两层，例如 \"retry\": {{...}}）",
+                    crate::value::MAX_DEPTH
+                ),
+            ));
+        }
         let mut value: Value =
             serde_json::from_str(text).map_err(|e| crate::error::invalid_json("配置", &e))?;
         let Some(obj) = value.as_object_mut() else {
             return Err(Error::not_configured("配置必须是一个 JSON 对象 {...}"));
         };
         keys::check(obj)?;
-        let mut config: Config = serde_json::from_value(value)
-            .map_err(|e| Error::not_configured(format!("配置无法读取（{e}）")))?;
+        // `keys::check` leaves nothing serde could refuse; should it ever,
+        // the message stays Chinese.
+        let mut config: Config = serde_json::from_value(value).map_err(|_| {
+            Error::not_configured("配置中有一项的类型不对，请对照说明中的配置表检查")
+        })?;
         if config
             .sys_tag
             .as_deref()
@@ -241,14 +255,17 @@ pub fn mask(secret: &str) -> String {
     s
 }
 
-/// `http://user:pw@host` → `http://user:***@host`.
+/// `http://user:pw@host` → `http://user:***@host`; also without a scheme
+/// (`user:pw@host:3128`, which a proxy setting may be).
 pub fn mask_url_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
-            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    match rest.rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{}{}:***{}", &url[..start], &rest[..colon], &rest[at..]),
             None => url.to_string(),
         },
-        _ => url.to_string(),
+        None => url.to_string(),
     }
 }
 
@@ -351,5 +368,14 @@ mod tests {
             mask_url_password("http://user:pw@10.0.0.1:8080"),
             "http://user:***@10.0.0.1:8080"
         );
+        assert_eq!(
+            mask_url_password("user:p@ss:w@10.0.0.1:3128"),
+            "user:***@10.0.0.1:3128"
+        );
+        assert_eq!(
+            mask_url_password("http://10.0.0.1:8080"),
+            "http://10.0.0.1:8080"
+        );
+        assert_eq!(mask_url_password("http://user@host"), "http://user@host");
     }
 }

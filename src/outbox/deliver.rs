@@ -131,6 +131,19 @@ impl Shared {
             .with_db(|c| lease::leased_elsewhere(c, ur_id, now_ms()))
     }
 
+    /// Whether item `seq` is queued and leased (being delivered) now.
+    pub(super) fn is_leased(&self, seq: i64) -> Result<bool> {
+        let now = now_ms();
+        self.store.with_db(|c| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND state = 'queued'
+                    AND lease_token IS NOT NULL AND lease_until >= ?2)",
+                rusqlite::params![seq, now],
+                |r| r.get(0),
+            )
+        })
+    }
+
     /// Claims queued item `seq` and tries it once, on the caller's thread.
     pub fn try_now(&self, seq: i64) -> Result<Option<Outcome>> {
         match self.claim(Some(seq))? {

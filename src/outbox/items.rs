@@ -256,6 +256,19 @@ impl Store {
         })
     }
 
+    /// The gateway's answer of item `seq` once it is delivered or failed.
+    pub fn answer_of(&self, seq: i64) -> Result<Option<String>> {
+        self.with_db(|c| {
+            c.query_row(
+                "SELECT response FROM outbox WHERE seq = ?1 AND state != 'queued'",
+                params![seq],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+    }
+
     /// The queued items of a urId, oldest first.
     pub fn queued_seqs(&self, ur_id: &str) -> Result<Vec<i64>> {
         self.with_db(|c| {

@@ -15,16 +15,24 @@ pub struct Owner {
 }
 
 impl Owner {
-    /// This process, with a token of its own (`pid-nanos`).
+    /// This process, with a token of its own (`pid-nanos`), the same for
+    /// every client the process configures: after a re-init, an item the
+    /// previous client's thread is still sending (`ywx_init` and
+    /// `ywx_shutdown` do not wait for it) stays leased, and is not sent a
+    /// second time by the new client while the first send is in flight.
     pub fn this_process() -> Owner {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let pid = std::process::id();
+        let token = TOKEN.get_or_init(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            format!("{pid}-{nanos:08x}")
+        });
         Owner {
             pid,
-            token: format!("{pid}-{nanos:08x}"),
+            token: token.clone(),
         }
     }
 }

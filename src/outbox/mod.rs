@@ -246,11 +246,23 @@ impl Shared {
     }
 
     /// A push of a urId already queued: no second entry; that item is
-    /// tried now (reconciled first if need be).
+    /// tried now (reconciled first if need be). When another thread or
+    /// process is delivering it at this moment, its outcome is awaited.
     fn retry_queued(&self, key: &Key, seq: i64) -> Result<Reply> {
-        match self.try_now(seq)? {
-            Some(Outcome::Delivered(r) | Outcome::Failed(r)) => Ok(r),
-            _ => Err(self.queued_error(key, None)),
+        let deadline = std::time::Instant::now() + self.lease_for;
+        loop {
+            match self.try_now(seq)? {
+                Some(Outcome::Delivered(r) | Outcome::Failed(r)) => return Ok(r),
+                Some(Outcome::Waiting(_)) => break,
+                None if std::time::Instant::now() < deadline && self.is_leased(seq)? => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                None => break,
+            }
+        }
+        match self.store.answer_of(seq)? {
+            Some(text) => parse_reply(text).ok_or_else(|| self.queued_error(key, None)),
+            None => Err(self.queued_error(key, None)),
         }
     }
 

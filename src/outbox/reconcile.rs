@@ -96,11 +96,10 @@ fn listed(reply: &Reply) -> Result<&Value, Failure> {
     }
 }
 
-/// A time in the gateway's format, in local time.
+/// A time (ms since the epoch) in the gateway's format, in local time
+/// (from `clock`, which works in thread teardown too).
 fn local(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&chrono::Local)
+    (crate::clock::now() + chrono::Duration::milliseconds(ms - now_ms()))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }

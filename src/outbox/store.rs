@@ -116,7 +116,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn local_time() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::clock::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl Store {
@@ -185,7 +185,7 @@ impl Store {
                     "DELETE FROM outbox WHERE state IN ('delivered', 'failed') AND finished_ms < ?1",
                     params![horizon],
                 )
-                .map_err(|e| self.error(e))?;
+                .map_err(|e| self.error(sqlite_why(&e)))?;
         }
         Ok(guard)
     }
@@ -211,7 +211,7 @@ impl Store {
             }
             f(&mut db.conn)
         };
-        run(db).map_err(|e| self.error(e))
+        run(db).map_err(|e| self.error(sqlite_why(&e)))
     }
 
     pub fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
@@ -222,17 +222,17 @@ impl Store {
 /// Opens (creating owner-only) the outbox database, WAL and synchronous FULL.
 fn open(path: &Path) -> std::result::Result<Connection, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir).map_err(|e| io_why(&e))?;
     }
-    create_private(path).map_err(|e| e.to_string())?;
-    let conn = Connection::open(path).map_err(|e| e.to_string())?;
+    create_private(path).map_err(|e| io_why(&e))?;
+    let conn = Connection::open(path).map_err(|e| sqlite_why(&e))?;
     let setup = |c: &Connection| -> rusqlite::Result<()> {
         c.busy_timeout(BUSY_TIMEOUT)?;
         c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         c.execute_batch("PRAGMA synchronous = FULL;")?;
         migrate(c)
     };
-    setup(&conn).map_err(|e| e.to_string())?;
+    setup(&conn).map_err(|e| sqlite_why(&e))?;
     Ok(conn)
 }
 
@@ -252,6 +252,32 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
         c.execute_batch(&format!("{SCHEMA} PRAGMA user_version = {VERSION};"))?;
     }
     Ok(())
+}
+
+/// What SQLite found wrong with the file, in Chinese (its own words are
+/// English): the cases an implementer can act on, else SQLite's text.
+fn sqlite_why(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    let why = match e.sqlite_error_code() {
+        Some(NotADatabase) => "它不是 SQLite 数据库（文件已损坏，或是其他程序的文件）",
+        Some(DatabaseCorrupt) => "数据库文件已损坏",
+        Some(ReadOnly) | Some(PermissionDenied) => "没有写入权限",
+        Some(CannotOpen) => "无法打开（目录不存在或没有权限）",
+        Some(DiskFull) => "磁盘已满",
+        Some(DatabaseBusy) | Some(DatabaseLocked) => "被其他程序长时间锁住",
+        Some(SystemIoFailure) => "读写出错（磁盘或网络共享故障）",
+        _ => return format!("SQLite 报错：{e}"),
+    };
+    why.to_string()
+}
+
+/// A file-system error while creating the outbox, in Chinese.
+fn io_why(e: &std::io::Error) -> String {
+    match (e.kind(), e.raw_os_error()) {
+        (std::io::ErrorKind::PermissionDenied, _) => "没有写入权限".into(),
+        (_, Some(n)) => format!("无法创建（系统错误码 {n}）"),
+        _ => e.to_string(),
+    }
 }
 
 /// Creates the file readable and writable by its owner only (Unix), before

@@ -3,6 +3,7 @@
 //! `retryIntervalMs`, backing off to a minute while the gateway stays
 //! unreachable; a successful call wakes it early.
 
+use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -16,6 +17,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How long `stop` waits for a pass in progress before leaving the thread
 /// to finish on its own (its item stays leased, and is reconciled later).
 const STOP_WAIT: Duration = Duration::from_millis(800);
+
+thread_local! {
+    /// Set on the delivery thread. A `const` thread-local without a
+    /// destructor: readable at any time, also while a host program's
+    /// thread-locals are being destroyed (`std::thread::current()` is not).
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
 
 pub struct Worker {
     signal: Arc<Signal>,
@@ -73,7 +81,10 @@ impl Worker {
         let thread_signal = signal.clone();
         std::thread::Builder::new()
             .name("ywx-outbox".into())
-            .spawn(move || run(&shared, &thread_signal))
+            .spawn(move || {
+                ON_WORKER.set(true);
+                run(&shared, &thread_signal)
+            })
             .ok()
             .map(|thread| Worker { signal, thread })
     }
@@ -87,7 +98,8 @@ impl Worker {
     pub fn stop(self, background: &Transport) {
         self.signal.set(|f| f.stop = true);
         background.abort();
-        if self.thread.thread().id() == std::thread::current().id() {
+        if ON_WORKER.try_with(Cell::get).unwrap_or(false) {
+            // Stopped from its own pass: it ends when the pass returns.
             return;
         }
         let deadline = Instant::now() + STOP_WAIT;

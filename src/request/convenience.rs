@@ -47,11 +47,12 @@ fn read_pdf_base64(file: &Value, field: &str) -> Result<String> {
     let path = as_text(file).ok_or_else(|| Error::arg(field, "必须是文件路径字符串"))?;
     let bytes = readfile::read_limited(Path::new(&path), MAX_PDF_BYTES as u64).map_err(|why| {
         let why = why.unwrap_or_else(|| "超过 2 MiB（接口文档：最大不超过2M）".into());
-        // The path is not repeated: it may carry a patient's name.
-        Error::arg(field, format!("指定的文件{why}"))
+        // The path is not repeated: it is the caller's text, and may be
+        // named after the patient.
+        Error::arg(field, format!("指向的文件{why}"))
     })?;
     if !bytes.starts_with(b"%PDF-") {
-        return Err(Error::arg(field, "指定的文件不是 PDF（应以 %PDF- 开头）"));
+        return Err(Error::arg(field, "指向的文件不是 PDF（应以 %PDF- 开头）"));
     }
     Ok(digest::base64(&bytes))
 }

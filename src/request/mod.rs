@@ -56,7 +56,18 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
             match root.get("msg") {
                 Some(Value::Object(_)) => {}
                 Some(Value::String(s)) => {
-                    // Some callers send msg as a JSON string; accept it.
+                    // Some callers send msg as a JSON string; accept it,
+                    // nested no deeper than a request may be (it sits one
+                    // level down), so that it cannot exhaust a small stack.
+                    if crate::value::too_deep(s.as_bytes(), crate::value::MAX_DEPTH - 1).is_some() {
+                        return Err(Error::new(
+                            &crate::codes::INVALID_JSON,
+                            format!(
+                                "msg 中的 JSON 嵌套超过 {} 层，接口文档中的请求最多几层，请检查 JSON",
+                                crate::value::MAX_DEPTH
+                            ),
+                        ));
+                    }
                     let parsed: Value = serde_json::from_str(s).map_err(|_| {
                         Error::arg("msg", "必须是 JSON 对象 {\"head\":{...},\"body\":{...}}")
                     })?;
@@ -207,7 +218,8 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 }
 
 /// The order key a call is about, for the log: urId / uniqueId / requestId
-/// (never a patient's data).
+/// (never a patient's data). A value that does not look like such a key
+/// (a patient's name typed into urId, say) is logged as its length only.
 pub fn log_key(root: &Value) -> String {
     let mut parts = Vec::new();
     for pointer in [
@@ -221,7 +233,11 @@ pub fn log_key(root: &Value) -> String {
     ] {
         if let Some(v) = root.pointer(pointer).and_then(as_text) {
             let name = pointer.rsplit('/').next().unwrap_or(pointer);
-            parts.push(format!("{name}={v}"));
+            if crate::rules::looks_like_key(&v) {
+                parts.push(format!("{name}={v}"));
+            } else {
+                parts.push(format!("{name}=<{} 个字符>", v.chars().count()));
+            }
         }
     }
     parts.join(" ")

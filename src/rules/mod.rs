@@ -164,3 +164,14 @@ pub fn shown(field: &str, value: &str) -> String {
         format!("现在是 \"{}\"", value.escape_debug())
     }
 }
+
+/// Whether a caller's text looks like an order key or an identifier (urId,
+/// uniqueId, requestId, a method name): ASCII letters, digits, `_` and `-`,
+/// at most 64 of them. Only such text is logged or quoted whatever its
+/// length; anything else could be a patient's data in the wrong field.
+pub fn looks_like_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}

@@ -5,12 +5,16 @@
 //! tests are set up is made once.
 
 mod abi;
+mod blackhole;
+mod child;
 mod dirs;
 mod fake;
 mod programs;
 mod sim;
 
 pub use abi::*;
+pub use blackhole::*;
+pub use child::*;
 pub use dirs::*;
 pub use fake::*;
 pub use programs::*;

@@ -132,8 +132,12 @@ fn diagnose(report: &mut Report) -> Verdict {
             "配置了代理 proxy，由代理解析域名，跳过 DNS 和 TCP 检查",
         );
     } else {
-        let (host, port) = host_port(&config)
-            .ok_or_else(|| format!("结论：baseUrl {} 中没有主机名", config.base_url))?;
+        let (host, port) = host_port(&config).ok_or_else(|| {
+            format!(
+                "结论：baseUrl {} 中没有主机名",
+                config::mask_url_password(&config.base_url)
+            )
+        })?;
         let addrs = dns_step(report, &config, &host, port)?;
         tcp_step(report, &config, &addrs, &host, port)?;
     }
@@ -187,7 +191,7 @@ fn dns_step(
         Err(e) => {
             let fix = format!(
                 "检查 baseUrl 的拼写（{}）、本机 DNS 服务器设置，或在 hosts 文件中加入网关地址",
-                config.base_url
+                config::mask_url_password(&config.base_url)
             );
             Err(report
                 .fail(
