@@ -129,9 +129,9 @@ cat >"$proj/Flow.csproj" <<EOF
   <Import Project="$pkg/build/Ywx.targets" />
 </Project>
 EOF
-for c in "x86:/p:PlatformTarget=x86:PE32 .*Intel 80386" "x64:/p:PlatformTarget=x64:PE32+ .*x86-64" \
-  "anycpu32:/p:PlatformTarget=AnyCPU /p:Prefer32Bit=true:PE32 .*Intel 80386"; do
-  IFS=: read -r case props machine <<<"$c"
+for c in "x86|/p:PlatformTarget=x86|PE32 .*Intel 80386" "x64|/p:PlatformTarget=x64|PE32\+ .*x86-64" \
+  "anycpu32|/p:PlatformTarget=AnyCPU /p:Prefer32Bit=true|PE32 .*Intel 80386"; do
+  IFS='|' read -r case props machine <<<"$c"
   # shellcheck disable=SC2086
   (cd "$proj" && xbuild /nologo /v:minimal /p:Case="$case" $props Flow.csproj) >"$work/xbuild-$case.log" 2>&1 ||
     { cat "$work/xbuild-$case.log"; fail "xbuild ($case)"; }
@@ -152,7 +152,7 @@ for plat in linux_x86_64 win32 win_amd64; do
   case $plat in
     linux_x86_64) lib=ywx/libywx.so magic='ELF 64-bit' ;;
     win32) lib=ywx/ywx.dll magic='PE32 .*Intel 80386' ;;
-    win_amd64) lib=ywx/ywx.dll magic='PE32+ .*x86-64' ;;
+    win_amd64) lib=ywx/ywx.dll magic='PE32\+ .*x86-64' ;;
   esac
   python3 - "$whl" "$lib" "$plat" "$version" <<'EOF' || fail "$whl: file list"
 import sys, zipfile
