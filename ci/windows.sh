@@ -328,6 +328,13 @@ run_folder() {
     run_exe "$f" "$runner" "check-$c-json" --config "check-$c.json" check --json
     run_exe "$f" "$runner" "check-$c-text" --config "check-$c.json" check
   done
+  # and once on a terminal (script(1) gives wine a pty): the console path,
+  # WriteConsoleW, which wine passes on to the pty in the locale's UTF-8
+  local pty="script -qec 'timeout 300 wine ywx.exe --config check-domain.json check' exe-pty.out"
+  case $runner in
+    run64) (cd "$work/$f" && LANG=zh_CN.UTF-8 LOCPATH=$work/locale sh -c "$pty" </dev/null >/dev/null 2>&1) || true ;;
+    *) chroot_lang=zh_CN.UTF-8 in_chroot sh -c "cd /ywx-test/$f && $pty" </dev/null >/dev/null 2>&1 || true ;;
+  esac
   python3 tests/windows/check-exe.py "$work/$f" "$version"
 }
 

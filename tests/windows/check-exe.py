@@ -11,6 +11,11 @@ credentials, tcp, dns), the exit status (0 only for good), four different
 verdicts, and the bytes: GBK (what cmd.exe's `type`, Notepad and a script on a
 Chinese PC read), CR LF line ends, the ✓ that GBK lacks written as √.
 
+  exe-pty.out               `check` of the domain config on a terminal
+                            (script(1)): the console path, Unicode to the
+                            console (wine writes it to the pty as UTF-8), ✓ ✗
+                            as √ × since code page 936 lacks them
+
   tests/windows/check-exe.py FOLDER VERSION
 """
 import json
@@ -94,6 +99,15 @@ for case, (step, want_rc, words) in CASES.items():
     if case != "good" and "→ 处理办法" not in text:
         fail("%s: no '→ 处理办法' line: %r" % (stem, text))
 
+try:
+    with open(os.path.join(folder, "exe-pty.out"), "rb") as f:
+        pty = f.read().decode("utf-8", "replace")
+    for want in ("[1] √ 配置文件", "[2] × 域名解析 DNS", "无法解析"):
+        if want not in pty:
+            fail("console (pty): no %r in %r" % (want, pty[:600]))
+except OSError as e:
+    fail("console (pty): %s" % e)
+
 if len(set(verdicts)) != 4:
     fail("four different diagnoses wanted: %r" % verdicts)
 
@@ -101,5 +115,5 @@ if failures:
     for f in failures:
         print("FAIL (%s ywx.exe): %s" % (name, f))
     sys.exit(1)
-print("   ywx.exe (%s): --version = ywx %s; check: %s — GBK, CR LF, exit 0/1 as due"
-      % (name, version, " | ".join(verdicts)))
+print("   ywx.exe (%s): --version = ywx %s; check: %s — GBK, CR LF, exit 0/1 as due;"
+      " on a console: Unicode, ✓ ✗ as √ ×" % (name, version, " | ".join(verdicts)))
