@@ -127,7 +127,16 @@ for f in "${folders[@]}"; do
     win7-*) tests/windows/check-dll.sh "dist/$f/ywx.exe" win7 ;;
     *) tests/windows/check-dll.sh "dist/$f/ywx.exe" ;;
   esac
+  # its version resource (文件属性 → 详细信息): an application, named
+  # ywx.exe, of this version
+  case $f in *x86) m=i686-w64-mingw32 ;; *) m=x86_64-w64-mingw32 ;; esac
+  res=$("$m-windres" -i "dist/$f/ywx.exe" -O rc)
+  for want in 'FILETYPE 0x1$' "VALUE \"FileVersion\", \"$version\"" "VALUE \"ProductVersion\", \"$version\"" \
+    'VALUE "OriginalFilename", "ywx.exe"'; do
+    grep -q "$want" <<<"$res" || { printf '%s\n' "$res"; echo "FAIL: dist/$f/ywx.exe: no $want in its version resource"; exit 1; }
+  done
 done
+echo "ok: the four ywx.exe carry a version resource: ywx.exe, $version"
 for f in "${folders[@]}"; do
   printf '   %-9s ywx.dll %8d bytes, ywx.exe %8d bytes\n' "$f" "$(stat -c %s "dist/$f/ywx.dll")" \
     "$(stat -c %s "dist/$f/ywx.exe")"
