@@ -32,6 +32,8 @@ need mcs mono-mcs
 need mono mono-runtime
 need /usr/lib/mono/4.5/I18N.CJK.dll libmono-i18n-cjk4.0-cil
 need fpc fp-compiler fp-units-rtl
+# not in a minimal Debian (debootstrap minbase, container images)
+need kill procps
 
 if [ ${#missing[@]} -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
