@@ -20,7 +20,7 @@ need() { # $1: command or file that must exist; the rest: its packages
   shift
   case $what in
     /*) [ -e "$what" ] ;;
-    *) command -v "$what" >/dev/null 2>&1 ;;
+    *) type -P "$what" >/dev/null ;; # a program, not a shell builtin (kill)
   esac || missing+=("$@")
 }
 need gcc gcc
