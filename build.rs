@@ -52,8 +52,9 @@ fn skip_valgrind_cfg() {
 /// On Windows (MinGW) targets: a version resource (文件属性 → 详细信息:
 /// FileVersion, ProductVersion, ProductName "ywx", CompanyName,
 /// FileDescription) generated from CARGO_PKG_VERSION, compiled with the
-/// target's windres and linked into ywx.dll only, so that `ywx_version()`
-/// and the DLL's Properties always agree.
+/// target's windres, one for ywx.dll and one for the command ywx.exe, so
+/// that `ywx_version()`, `ywx.exe --version` and both files' Properties
+/// always agree.
 fn windows_version_resource(out: &Path) {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") != "windows" {
@@ -80,15 +81,29 @@ fn windows_version_resource(out: &Path) {
         var("CARGO_PKG_VERSION_MINOR"),
         var("CARGO_PKG_VERSION_PATCH")
     );
-    let rc = format!(
-        r#"#pragma code_page(65001)
+    for (file, filetype, description, link_arg) in [
+        (
+            "ywx.dll",
+            "0x2L",
+            DESCRIPTION,
+            "cargo:rustc-link-arg-cdylib",
+        ),
+        (
+            "ywx.exe",
+            "0x1L",
+            EXE_DESCRIPTION,
+            "cargo:rustc-link-arg-bin=ywx",
+        ),
+    ] {
+        let rc = format!(
+            r#"#pragma code_page(65001)
 1 VERSIONINFO
 FILEVERSION {numeric}
 PRODUCTVERSION {numeric}
 FILEFLAGSMASK 0x3fL
 FILEFLAGS 0x0L
 FILEOS 0x40004L
-FILETYPE 0x2L
+FILETYPE {filetype}
 FILESUBTYPE 0x0L
 BEGIN
   BLOCK "StringFileInfo"
@@ -96,11 +111,11 @@ BEGIN
     BLOCK "080404b0"
     BEGIN
       VALUE "CompanyName", "{COMPANY}"
-      VALUE "FileDescription", "{DESCRIPTION}"
+      VALUE "FileDescription", "{description}"
       VALUE "FileVersion", "{version}"
       VALUE "InternalName", "ywx"
       VALUE "LegalCopyright", "{LICENSE}"
-      VALUE "OriginalFilename", "ywx.dll"
+      VALUE "OriginalFilename", "{file}"
       VALUE "ProductName", "ywx"
       VALUE "ProductVersion", "{version}"
     END
@@ -111,30 +126,32 @@ BEGIN
   END
 END
 "#
-    );
-    let rc_path = out.join("ywx.rc");
-    let obj = out.join("ywx-version.o");
-    std::fs::write(&rc_path, rc).unwrap();
-    let status = std::process::Command::new(&windres)
-        .args(["-F", format, "-O", "coff", "-c", "65001", "-i"])
-        .arg(&rc_path)
-        .arg("-o")
-        .arg(&obj)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("ywx: {windres} not found ({e}); install mingw-w64 (binutils-mingw-w64)")
-        });
-    assert!(
-        status.success(),
-        "ywx: {windres} failed on {}",
-        rc_path.display()
-    );
-    println!("cargo:rustc-link-arg-cdylib={}", obj.display());
+        );
+        let rc_path = out.join(format!("{file}.rc"));
+        let obj = out.join(format!("{file}-version.o"));
+        std::fs::write(&rc_path, rc).unwrap();
+        let status = std::process::Command::new(&windres)
+            .args(["-F", format, "-O", "coff", "-c", "65001", "-i"])
+            .arg(&rc_path)
+            .arg("-o")
+            .arg(&obj)
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("ywx: {windres} not found ({e}); install mingw-w64 (binutils-mingw-w64)")
+            });
+        assert!(
+            status.success(),
+            "ywx: {windres} failed on {}",
+            rc_path.display()
+        );
+        println!("{link_arg}={}", obj.display());
+    }
 }
 
 /// The version resource's CompanyName, FileDescription and LegalCopyright.
 const COMPANY: &str = "ywx 开源项目 (ywx project)";
 const DESCRIPTION: &str = "医网信院内移动签名网关客户端库 (C 接口)";
+const EXE_DESCRIPTION: &str = "医网信院内移动签名网关 诊断与调用工具 (ywx 命令)";
 const LICENSE: &str = "MIT OR Apache-2.0";
 
 fn generate(root: &Path, out: &Path) -> String {

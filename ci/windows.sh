@@ -13,6 +13,13 @@
 #   flow-direct.exe    (32-bit) the same linked straight against ywx.dll
 #   wintest-cdecl.exe  (win-x86) wintest.c with YWX_CALL defined empty: it
 #                      must fail, or the stack-balance check sees nothing
+#   ywx.exe            the command beside each DLL: --version, and `check`
+#                      against four configs (wrong domain, closed port, wrong
+#                      secret, good) in a Chinese locale (code page 936), its
+#                      output checked byte for byte as GBK
+#                      (tests/windows/check-exe.py)
+# Then the release files (scripts/package.sh: the zip, the tar.gz, the nupkg,
+# the wheels) are made from these builds and checked (ci/packages.sh).
 # 64-bit on the host's wine64; 32-bit in an i386 Debian tree with wine32
 # (ci/i386-root.sh). The Windows-10 builds get a stand-in
 # bcryptprimitives.dll beside the exe (wine 8 lacks it); the win7 builds
@@ -41,6 +48,17 @@ command -v wine >/dev/null || missing+=(wine)
 [ -x /usr/lib/wine/wine64 ] || missing+=(wine64)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v file >/dev/null || missing+=(file)
+command -v python3 >/dev/null || missing+=(python3)
+# ywx.exe's Chinese output: a zh_CN locale for wine (localedef, from locales)
+command -v localedef >/dev/null && [ -f /usr/share/i18n/locales/zh_CN ] || missing+=(locales)
+# the release files (scripts/package.sh) and their checks (ci/packages.sh)
+command -v zip >/dev/null || missing+=(zip)
+command -v unzip >/dev/null || missing+=(unzip)
+command -v mcs >/dev/null || missing+=(mono-mcs)
+[ -f /usr/lib/mono/4.0-api/mscorlib.dll ] || missing+=(mono-devel)
+command -v nuget >/dev/null || missing+=(nuget)
+command -v xbuild >/dev/null || missing+=(mono-xbuild)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing: ${missing[*]}"
   apt-get update -qq
@@ -104,7 +122,25 @@ if tests/windows/check-dll.sh dist/win-x64/ywx.dll win7 >/dev/null; then
   exit 1
 fi
 echo "ok: the win7 check refuses the Windows-10 DLL (ProcessPrng, WaitOnAddress, ...)"
-for f in "${folders[@]}"; do printf '   %-9s ywx.dll %8d bytes\n' "$f" "$(stat -c %s "dist/$f/ywx.dll")"; done
+for f in "${folders[@]}"; do
+  case $f in
+    win7-*) tests/windows/check-dll.sh "dist/$f/ywx.exe" win7 ;;
+    *) tests/windows/check-dll.sh "dist/$f/ywx.exe" ;;
+  esac
+  # its version resource (文件属性 → 详细信息): an application, named
+  # ywx.exe, of this version
+  case $f in *x86) m=i686-w64-mingw32 ;; *) m=x86_64-w64-mingw32 ;; esac
+  res=$("$m-windres" -i "dist/$f/ywx.exe" -O rc)
+  for want in 'FILETYPE 0x1$' "VALUE \"FileVersion\", \"$version\"" "VALUE \"ProductVersion\", \"$version\"" \
+    'VALUE "OriginalFilename", "ywx.exe"'; do
+    grep -q "$want" <<<"$res" || { printf '%s\n' "$res"; echo "FAIL: dist/$f/ywx.exe: no $want in its version resource"; exit 1; }
+  done
+done
+echo "ok: the four ywx.exe carry a version resource: ywx.exe, $version"
+for f in "${folders[@]}"; do
+  printf '   %-9s ywx.dll %8d bytes, ywx.exe %8d bytes\n' "$f" "$(stat -c %s "dist/$f/ywx.dll")" \
+    "$(stat -c %s "dist/$f/ywx.exe")"
+done
 
 # ---- the test programs ---------------------------------------------------------
 step "compile the C test programs with MinGW"
@@ -148,7 +184,7 @@ for f in "${folders[@]}"; do
   case $f in *x86) cc=i686-w64-mingw32-gcc ;; *) cc=x86_64-w64-mingw32-gcc ;; esac
   d=$work/$f
   mkdir -p "$d"
-  cp "dist/$f/ywx.dll" "dist/$f/ywx.json" "$d/"
+  cp "dist/$f/ywx.dll" "dist/$f/ywx.json" "dist/$f/ywx.exe" "$d/"
   cp include/ywx.h "$d/ywx.h"
   flags=(-std=c99 -O2 -Wall -Wextra -Werror -Wno-cast-function-type -static-libgcc -Iinclude)
   "$cc" "${flags[@]}" tests/windows/wintest.c -o "$d/wintest.exe" -lws2_32 -lversion
@@ -224,6 +260,31 @@ sim_url=$(cat "$work/sim-url")
 autosim_url=$(cat "$work/autosim-url")
 echo "   $sim_url (control API), $autosim_url (auto-sign)"
 
+# ywx.exe check's four configs, in each folder: the simulator's (good), a
+# wrong clientSecret, a port nobody listens on, a domain that cannot resolve.
+closed_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+for f in "${folders[@]}"; do
+  for c in good secret closed domain; do
+    case $c in
+      good) url=$sim_url secret=2017070411003360 ;;
+      secret) url=$sim_url secret=2017070411009999 ;;
+      closed) url=http://127.0.0.1:$closed_port secret=2017070411003360 ;;
+      domain) url=http://gateway.no-such-hospital.invalid secret=2017070411003360 ;;
+    esac
+    printf '{"baseUrl": "%s", "clientId": "2017070411003376", "clientSecret": "%s",\r\n "log": {"dir": null}, "retry": {"attempts": 1, "backoffMs": 20},\r\n "outbox": {"path": "check-%s.db"}}\r\n' \
+      "$url" "$secret" "$c" >"$work/$f/check-$c.json"
+  done
+done
+# A Chinese Windows: wine takes its code page (936) from the Unix locale,
+# zh_CN.UTF-8, compiled once into the cache (LOCPATH; the system's locales
+# are not touched) and given to the i386 tree through $work.
+if [ ! -f "$cache/locale/zh_CN.UTF-8/LC_CTYPE" ]; then
+  step "compile the zh_CN.UTF-8 locale (once) into $cache/locale"
+  mkdir -p "$cache/locale"
+  localedef -i zh_CN -f UTF-8 "$cache/locale/zh_CN.UTF-8" || [ -f "$cache/locale/zh_CN.UTF-8/LC_CTYPE" ]
+fi
+cp -r "$cache/locale" "$work/locale"
+
 export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY
 
@@ -270,6 +331,30 @@ run_folder() {
     fi
     echo "   wintest-cdecl.exe (YWX_CALL defined empty) fails as it must: $(grep -a -m1 -E 'FAIL|stack|Unhandled' "$work/$f/wintest-cdecl.log" | tr -d '\r' || echo crashed)"
   fi
+  step "$f: ywx.exe --version, ywx.exe check (code page 936)"
+  run_exe "$f" "$runner" version --version
+  for c in good secret closed domain; do
+    run_exe "$f" "$runner" "check-$c-json" --config "check-$c.json" check --json
+    run_exe "$f" "$runner" "check-$c-text" --config "check-$c.json" check
+  done
+  # and once on a terminal (script(1) gives wine a pty): the console path,
+  # WriteConsoleW, which wine passes on to the pty in the locale's UTF-8
+  local pty="script -qec 'timeout 300 wine ywx.exe --config check-domain.json check' exe-pty.out"
+  case $runner in
+    run64) (cd "$work/$f" && LANG=zh_CN.UTF-8 LOCPATH=$work/locale sh -c "$pty" </dev/null >/dev/null 2>&1) || true ;;
+    *) chroot_lang=zh_CN.UTF-8 in_chroot sh -c "cd /ywx-test/$f && $pty" </dev/null >/dev/null 2>&1 || true ;;
+  esac
+  python3 tests/windows/check-exe.py "$work/$f" "$version"
+}
+
+# Runs ywx.exe in folder $1 with runner $2 in the Chinese locale; stdout,
+# stderr and the exit status go to $work/$1/exe-$3.{out,err,rc}.
+run_exe() {
+  local f=$1 runner=$2 name=$3 rc=0
+  shift 3
+  LANG=zh_CN.UTF-8 LOCPATH=$work/locale chroot_lang=zh_CN.UTF-8 \
+    "$runner" "$f" ywx.exe "$@" >"$work/$f/exe-$name.out" 2>"$work/$f/exe-$name.err" || rc=$?
+  echo "$rc" >"$work/$f/exe-$name.rc"
 }
 
 # ---- 64-bit: the host's wine64 -------------------------------------------------
@@ -310,8 +395,10 @@ for m in proc dev dev/shm dev/pts ywx-test; do
   esac
   mounted+=("$chroot_dir/$m")
 done
+# chroot_lang=zh_CN.UTF-8 (ywx.exe's runs): the locale compiled into $work/locale
 in_chroot() {
-  timeout 900 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+  timeout 900 chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root \
+    LANG="${chroot_lang:-C.UTF-8}" ${chroot_lang:+LOCPATH=/ywx-test/locale} \
     WINEPREFIX=/root/.wine-ywx WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" "$@"
 }
 if [ ! -f "$chroot_dir/root/.wine-ywx/.ywx-ready" ]; then
@@ -331,4 +418,14 @@ run32() {
 }
 for f in win-x86 win7-x86; do run_folder "$f" run32; done
 
-step "done: four DLLs built, checked and tested under wine (win-x86 win-x64 win7-x86 win7-x64)"
+step "four DLLs and ywx.exe built, checked and tested under wine (win-x86 win-x64 win7-x86 win7-x64)"
+
+# ---- the release files -------------------------------------------------------
+step "release files (scripts/package.sh)"
+(cd "$src" && scripts/package.sh)
+rm -rf dist
+cp -r "$src/dist" dist
+step "check the release files (ci/packages.sh)"
+ci/packages.sh "$autosim_url"
+
+step "done: four DLLs and ywx.exe tested under wine; release files made and checked"

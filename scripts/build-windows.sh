@@ -6,8 +6,16 @@
 #   dist/win7-x64/   x86_64-win7-windows-gnu   64-bit, Windows 7+ (nightly, build-std)
 #   dist/win7-x86/   i686-win7-windows-gnu     32-bit, Windows 7+ (nightly, build-std)
 #
-# each with ywx.dll, ywx.def, the MinGW import library libywx.dll.a and a
-# sample ywx.json; dist/include/ywx.h and dist/README.txt beside them.
+# each with ywx.dll, ywx.def, the MinGW import library libywx.dll.a, the
+# command ywx.exe (`ywx check` for the implementer, docs/packaging.md) and
+# a sample ywx.json; dist/include/ywx.h and dist/README.txt beside them.
+#
+# ywx.exe links the library statically (its rlib: the same source, target
+# and release profile as ywx.dll), so it runs alone and cannot meet a
+# ywx.dll of another version. It is built in a target directory of its own
+# ($CARGO_TARGET_DIR/ywx-exe): building the bin builds the lib with all its
+# crate types, whose non-LTO ywx.dll would otherwise overwrite the LTO one
+# that the cdylib-only build below leaves there (same file name).
 #
 #   scripts/build-windows.sh [FOLDER...]     default: all four
 #
@@ -57,6 +65,16 @@ for folder in "${folders[@]}"; do
   rm -rf "$out"
   mkdir -p "$out"
   cp "$target_dir/$triple/release/ywx.dll" "$out/ywx.dll"
+  dll_done=$(date +%s)
+
+  # ywx.exe (see the top of this file)
+  if [[ $triple == *-win7-* ]]; then
+    CARGO_TARGET_DIR=$target_dir/ywx-exe cargo +nightly build --release -p ywx --bin ywx \
+      --target "$triple" -Z build-std=std,panic_unwind
+  else
+    CARGO_TARGET_DIR=$target_dir/ywx-exe cargo build --release -p ywx --bin ywx --target "$triple"
+  fi
+  cp "$target_dir/ywx-exe/$triple/release/ywx.exe" "$out/ywx.exe"
 
   # ywx.def from the header: the exported (undecorated) names; on 32-bit
   # with their stdcall decoration (@ bytes of arguments), which dlltool -k
@@ -81,8 +99,9 @@ for folder in "${folders[@]}"; do
   enc=utf-8
   [ "$bits" = 32 ] && enc=gbk
   sed "s/@ENCODING@/$enc/" scripts/windows/ywx.json | sed 's/$/\r/' >"$out/ywx.json"
-  printf '%s  %s  %s bytes  (%ss)\n' "$folder" "$triple" "$(stat -c %s "$out/ywx.dll")" \
-    "$(( $(date +%s) - start ))"
+  printf '%s  %s  ywx.dll %s bytes (%ss), ywx.exe %s bytes (%ss)\n' "$folder" "$triple" \
+    "$(stat -c %s "$out/ywx.dll")" "$(( dll_done - start ))" \
+    "$(stat -c %s "$out/ywx.exe")" "$(( $(date +%s) - dll_done ))"
 done
 echo "== dist/ (ywx $version)"
-ls -l dist/*/ywx.dll
+ls -l dist/*/ywx.dll dist/*/ywx.exe

@@ -7,7 +7,7 @@
 //! ywx digest [--alg sm3] FILE    计算文件摘要（SM3/SHA1/SHA256），base64
 //! ywx outbox list [--ur-id X] [--state queued|delivered|failed]
 //! ywx outbox flush [--ur-id X]
-//! ywx version
+//! ywx version | --version
 //! 通用选项：--config PATH（否则按 YWX_CONFIG → DLL 旁 → 程序旁 → 当前目录 找 ywx.json），
 //!           --json（输出 JSON，供脚本使用）
 //! ```
@@ -31,7 +31,7 @@ const USAGE: &str = "用法 (usage):
   ywx digest [--alg sm3|sha1|sha256] 文件
   ywx outbox list [--ur-id X] [--state queued|delivered|failed]
   ywx outbox flush [--ur-id X]
-  ywx version
+  ywx version | ywx --version         版本号（与 ywx_version() 相同）
 选项 (options):
   --config 路径   配置文件（默认：环境变量 YWX_CONFIG，或 ywx.json：DLL 旁、程序旁、当前目录）
   --json          输出 JSON（供脚本使用）
@@ -56,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--json" => args.json = true,
             "-h" | "--help" => args.words.insert(0, "help".into()),
+            "-V" | "--version" => args.words.insert(0, "version".into()),
             "--config" | "--alg" | "--ur-id" | "--state" => {
                 let v = it.next().ok_or(format!("{a} 后面需要一个值"))?;
                 if a == "--config" {
