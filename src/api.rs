@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::methods::{self, Run};
 use crate::request;
 use crate::transport::Reply;
-use crate::value::as_text;
 
 pub use crate::client::{VERSION, init, init_config, shutdown};
 pub use crate::config::{Config, Source, load_file as load_config_file};
@@ -42,9 +41,12 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
     let outcome = dispatch(session, method, request, &mut key);
     let (text, status, message) = match outcome {
         Ok(reply) => {
-            let get = |k: &str| reply.json.get(k).and_then(as_text).unwrap_or_default();
-            let (status, message) = (get("status"), get("message"));
-            (reply.text, status, message)
+            // The message is logged only for a failure: not looked for otherwise.
+            let message = match reply.status.as_str() {
+                "0" => String::new(),
+                _ => reply.message(),
+            };
+            (reply.text, reply.status, message)
         }
         Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
     };
@@ -88,10 +90,11 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
         (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
         (None, None) => unreachable!("a gateway method names its endpoint"),
     };
-    if let Some(id) = reply.json.pointer("/data/uniqueId").and_then(as_text)
-        && !key.contains(&id)
+    if let Some(id) = &reply.unique_id
+        && !key.contains(id.as_str())
     {
-        key.push_str(&format!(" uniqueId={id}"));
+        key.push_str(" uniqueId=");
+        key.push_str(id);
     }
     Ok(reply)
 }
@@ -159,7 +162,7 @@ pub fn prepare(method: &str, request: &str) -> Result<Value> {
     let ep = methods::find(method)
         .and_then(|m| m.endpoint.filter(|_| matches!(m.run, Run::Gateway)))
         .ok_or_else(|| Error::arg("method", format!("{method} 不是网关接口")))?;
-    request::prepare(ep, parse(request)?)
+    request::prepare(ep, parse(request)?)?.inline()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! → `request` (`rules`) → `outbox` → `transport`.
 
 pub mod api;
+mod attach;
 mod client;
 pub mod codes;
 pub mod config;

@@ -24,6 +24,36 @@ pub struct Found {
     pub response: Option<String>,
 }
 
+/// What to write of a delivered item.
+#[derive(Debug)]
+pub enum Record {
+    /// It ends `state` with the gateway's answer.
+    Finish {
+        seq: i64,
+        state: State,
+        response: String,
+        last_error: Option<String>,
+    },
+    /// It stays queued, its lease released; `unknown`: the request may have
+    /// reached the gateway.
+    Release {
+        seq: i64,
+        last_error: String,
+        unknown: bool,
+    },
+}
+
+impl Record {
+    pub fn finish(seq: i64, state: State, response: &str, last_error: Option<String>) -> Record {
+        Record::Finish {
+            seq,
+            state,
+            response: response.to_string(),
+            last_error,
+        }
+    }
+}
+
 /// What [`Store::begin`] found for a direct push.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Begun {
@@ -141,14 +171,17 @@ impl Store {
     /// A direct push the gateway did not answer becomes a queued item,
     /// synced to disk before the caller hears "queued". `unknown`: it may
     /// have reached the gateway (reconciled before any re-send).
-    pub fn park(&self, seq: i64, why: &str, unknown: bool) -> Result<()> {
+    /// `request`: the request as stored now, when the row written ahead
+    /// held placeholders for its documents.
+    pub fn park(&self, seq: i64, why: &str, unknown: bool, request: Option<&str>) -> Result<()> {
         self.with_db_sync(true, |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE outbox SET provisional = 0, unknown = ?3, last_error = ?2,
-                        lease_pid = NULL, lease_token = NULL, lease_until = NULL
+                        lease_pid = NULL, lease_token = NULL, lease_until = NULL,
+                        request = coalesce(?4, request)
                  WHERE seq = ?1 AND state = 'queued'",
-                params![seq, why, unknown],
-            )
+            )?
+            .execute(params![seq, why, unknown, request])
             .map(drop)
         })
     }
@@ -222,37 +255,72 @@ impl Store {
         response: &str,
         last_error: Option<&str>,
     ) -> Result<()> {
-        let delivered_at = (state == State::Delivered).then(local_time);
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET state = ?2, response = ?3, last_error = ?4,
-                        delivered_at = ?5, finished_ms = ?6, lease_pid = NULL,
-                        lease_token = NULL, lease_until = NULL, provisional = 0
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![
-                    seq,
-                    state.name(),
-                    response,
-                    last_error,
-                    delivered_at,
-                    now_ms()
-                ],
-            )
-            .map(drop)
-        })
+        let record = Record::finish(seq, state, response, last_error.map(str::to_string));
+        self.record(&[record], &[])
     }
 
     /// A delivery got no usable answer: the item stays queued, its lease
     /// released; `unknown` if the request may have reached the gateway.
+    #[cfg(test)]
     pub fn release(&self, seq: i64, last_error: &str, unknown: bool) -> Result<()> {
+        let record = Record::Release {
+            seq,
+            last_error: last_error.to_string(),
+            unknown,
+        };
+        self.record(&[record], &[])
+    }
+
+    /// Writes what became of delivered items, and gives back the claimed
+    /// items `unsent` (their attempt not counted), in one transaction.
+    pub fn record(&self, records: &[Record], unsent: &[i64]) -> Result<()> {
+        if records.is_empty() && unsent.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let at = local_time();
         self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET last_error = ?2, unknown = (unknown OR ?3),
-                        lease_pid = NULL, lease_token = NULL, lease_until = NULL
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![seq, last_error, unknown],
-            )
-            .map(drop)
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for r in records {
+                match r {
+                    Record::Finish {
+                        seq,
+                        state,
+                        response,
+                        last_error,
+                    } => {
+                        let delivered_at = (*state == State::Delivered).then_some(&at);
+                        tx.prepare_cached(
+                            "UPDATE outbox SET state = ?2, response = ?3, last_error = ?4,
+                                    delivered_at = ?5, finished_ms = ?6, lease_pid = NULL,
+                                    lease_token = NULL, lease_until = NULL, provisional = 0
+                             WHERE seq = ?1 AND state = 'queued'",
+                        )?
+                        .execute(params![seq, state.name(), response, last_error, delivered_at, now])?;
+                    }
+                    Record::Release {
+                        seq,
+                        last_error,
+                        unknown,
+                    } => {
+                        tx.prepare_cached(
+                            "UPDATE outbox SET last_error = ?2, unknown = (unknown OR ?3),
+                                    lease_pid = NULL, lease_token = NULL, lease_until = NULL
+                             WHERE seq = ?1 AND state = 'queued'",
+                        )?
+                        .execute(params![seq, last_error, unknown])?;
+                    }
+                }
+            }
+            for seq in unsent {
+                tx.prepare_cached(
+                    "UPDATE outbox SET attempts = max(attempts - 1, 0), lease_pid = NULL,
+                            lease_token = NULL, lease_until = NULL
+                     WHERE seq = ?1 AND state = 'queued'",
+                )?
+                .execute(params![seq])?;
+            }
+            tx.commit()
         })
     }
 
@@ -377,7 +445,7 @@ mod tests {
         else {
             panic!()
         };
-        store.park(seq, "timeout", true).unwrap();
+        store.park(seq, "timeout", true, None).unwrap();
         assert_eq!(store.count_queued(None).unwrap(), 1);
     }
 

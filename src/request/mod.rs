@@ -6,6 +6,7 @@ mod convenience;
 
 use serde_json::{Map, Value};
 
+use crate::attach::{Attachment, Document};
 use crate::config::Config;
 use crate::endpoints::{Creds, DefaultValue, Endpoint, Shape, SysTag, family};
 use crate::error::{Error, Result};
@@ -42,10 +43,33 @@ pub(crate) fn part(shape: Shape, which: &str) -> String {
     }
 }
 
+/// A request checked and completed, and the files it sends.
+#[derive(Debug)]
+pub struct Prepared {
+    pub value: Value,
+    /// `pdfFile`/`appendixFile`: their placeholders are in `value`.
+    pub files: Vec<Attachment>,
+}
+
+impl Prepared {
+    /// The request with each file's base64 in place (for `ywx prepare`).
+    pub fn inline(self) -> Result<Value> {
+        if self.files.is_empty() {
+            return Ok(self.value);
+        }
+        let mut doc = Document {
+            text: self.value.to_string(),
+            files: self.files,
+        };
+        let text = doc.inline()?;
+        serde_json::from_str(&text).map_err(|e| crate::error::invalid_json("请求", &e))
+    }
+}
+
 /// Checks the layout and applies every local step that needs no config:
 /// conveniences, the document's defaults, the rules. Returns the request
 /// ready for [`fill_from_config`].
-pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
+pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
     if !root.is_object() {
         return Err(Error::arg("request", "请求必须是一个 JSON 对象 {...}"));
     }
@@ -73,14 +97,15 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
             ensure_parts(&mut root, "msg")?;
         }
     }
+    let mut files = Vec::new();
     if matches!(ep.shape, Shape::HeadBody | Shape::Msg) {
-        convenience::apply(ep.shape, &mut root)?;
+        convenience::apply(ep.shape, &mut root, &mut files)?;
     }
     for (field, value) in ep.defaults {
         set_default(ep.shape, &mut root, field, *value);
     }
     validate(ep, &root)?;
-    Ok(root)
+    Ok(Prepared { value: root, files })
 }
 
 fn ensure_parts(root: &mut Value, prefix: &str) -> Result<()> {
