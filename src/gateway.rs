@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::outbox::Push;
 use crate::request::{self, Prepared};
 use crate::transport::{Reply, Request};
+use crate::value::to_json;
 
 /// Checks `value` against the endpoint's rules, fills what the config
 /// knows, sends it and returns the gateway's answer.
@@ -26,7 +27,7 @@ pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Repl
     } else if !files.is_empty() {
         // Serialised once; the documents streamed into the body.
         let mut doc = Document {
-            text: value.to_string(),
+            text: to_json(&value),
             files,
         };
         client
@@ -51,7 +52,7 @@ pub fn send(client: &Client, ep: &Endpoint, value: &Value) -> Result<Reply> {
         Shape::Query => request::query_pairs(value)?,
         _ => Vec::new(),
     };
-    let body = (ep.shape != Shape::Query).then(|| value.to_string());
+    let body = (ep.shape != Shape::Query).then(|| to_json(value));
     client.transport.send(&Request {
         method: ep.http,
         path: ep.path,

@@ -159,7 +159,7 @@ impl Shared {
                 Value::String(self.sender.client_secret.clone()),
             );
         }
-        Some((path, value.to_string()))
+        Some((path, crate::value::to_json(&value)))
     }
 
     /// Delivers one claimed item through `via`; what to write of it goes

@@ -26,6 +26,8 @@ mod store;
 mod worker;
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,8 +38,8 @@ use crate::attach::{Attachment, Document, inline_text};
 use crate::codes;
 use crate::config;
 use crate::error::{Error, Result};
-use crate::transport::{Failure, Reached, Reply, Transport};
-use crate::value::as_text;
+use crate::transport::{BeforeSend, Failure, Hook, Reached, Reply, Transport};
+use crate::value::{as_text, to_json};
 use deliver::{Health, Outcome, is_ok, post};
 use items::Begun;
 use store::{Key, State, Store, now_ms};
@@ -185,7 +187,7 @@ impl Outbox {
         let key = key_of(&push);
         let mut out = Outgoing {
             body: Document {
-                text: push.request.to_string(),
+                text: to_json(push.request),
                 files: push.files,
             },
             stored: String::new(),
@@ -201,20 +203,26 @@ impl Outbox {
             let whole = out.stored_whole()?;
             return s.enqueue(&key, &whole, why, None, false);
         }
-        // An outbox that cannot be used never blocks a push: it is then
-        // sent without a record, and only stored if it must be.
-        let until = now_ms() + s.lease_for.as_millis() as i64;
-        let begun = s.store.begin(&key, &out.stored, &s.owner, until).ok();
-        let fresh = match begun {
-            Some(Begun::Delivered(Some(text))) => match parse_reply(text) {
-                Some(reply) => return Ok(reply),
-                None => None,
-            },
+        // Written ahead once the connection is up, right before the first
+        // byte of the push is written: a gateway that cannot be reached
+        // costs no write-ahead, only the durable enqueue (`unsent`).
+        let begun = Rc::new(Cell::new(None));
+        let armed = BeforeSend::arm(self.write_ahead(&key, &out.stored, begun.clone()));
+        let sent = out.send(&s.sender.transport, push.path);
+        drop(armed);
+        let fresh = match begun.take() {
+            // The urId was delivered or is queued: the push was held back.
+            Some(Begun::Delivered(Some(text))) => {
+                if let Some(reply) = parse_reply(text) {
+                    return Ok(reply);
+                }
+                None
+            }
             Some(Begun::Queued(seq)) => return s.retry_queued(&key, seq),
             Some(Begun::Fresh { seq, existed }) => Some((seq, existed)),
             Some(Begun::Delivered(None)) | None => None,
         };
-        match out.send(&s.sender.transport, push.path) {
+        match sent {
             Ok(reply) => {
                 s.health.answered();
                 if let Some((seq, existed)) = fresh {
@@ -229,6 +237,27 @@ impl Outbox {
             }
             Err(f) => s.unsent(&key, &mut out, fresh, f),
         }
+    }
+
+    /// The write-ahead of a direct push (`Store::begin`), run by the
+    /// transport right before the push is written; what it found goes to
+    /// `begun`. The push is held back when its urId is delivered (the
+    /// stored answer is returned) or queued (that item is tried instead).
+    /// An outbox that cannot be used never blocks a push: it is then sent
+    /// without a record, and only stored if it must be.
+    fn write_ahead(&self, key: &Key, stored: &str, begun: Rc<Cell<Option<Begun>>>) -> Hook {
+        let (shared, key, stored) = (self.shared.clone(), key.clone(), stored.to_string());
+        Box::new(move || {
+            let until = now_ms() + shared.lease_for.as_millis() as i64;
+            let found = shared.store.begin(&key, &stored, &shared.owner, until).ok();
+            let send = match &found {
+                Some(Begun::Delivered(Some(text))) => Reply::stored(text.clone()).is_none(),
+                Some(Begun::Queued(_)) => false,
+                _ => true,
+            };
+            begun.set(found);
+            send
+        })
     }
 
     /// A call got the gateway's answer: deliver what waits, in the
@@ -404,5 +433,5 @@ fn stored(request: &mut Value) -> String {
     {
         head.remove("clientSecret");
     }
-    request.to_string()
+    to_json(request)
 }

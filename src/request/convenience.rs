@@ -16,7 +16,7 @@ use crate::value::as_text;
 /// `pdfFile`/`appendixFile` is opened and checked; its base64 is streamed
 /// when the request is sent (a placeholder stands for it: `attach.rs`).
 pub fn apply(shape: Shape, root: &mut Value, files: &mut Vec<Attachment>) -> Result<()> {
-    let body = object_at(root, &part(shape, "body")).expect("body checked");
+    let body = object_at(root, part(shape, "body")).expect("body checked");
     if let Some(origin) = Origin::take(body, "body.")? {
         if body.get("hashValue").is_some_and(|v| !v.is_null()) {
             return Err(Error::arg(
@@ -34,7 +34,7 @@ pub fn apply(shape: Shape, root: &mut Value, files: &mut Vec<Attachment>) -> Res
         files.push(a);
     }
     let appendix = body.remove("appendixFile");
-    let head = object_at(root, &part(shape, "head")).expect("head ensured");
+    let head = object_at(root, part(shape, "head")).expect("head ensured");
     if let Some(file) = appendix.or_else(|| head.remove("appendixFile")) {
         let a = open_pdf(&file, "head.appendixFile")?;
         head.insert(

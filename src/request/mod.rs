@@ -36,10 +36,11 @@ fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
 }
 
 /// The path of `head`/`body` objects for a shape.
-pub(crate) fn part(shape: Shape, which: &str) -> String {
-    match shape {
-        Shape::Msg => format!("msg.{which}"),
-        _ => which.to_string(),
+pub(crate) fn part(shape: Shape, which: &str) -> &str {
+    match (shape, which) {
+        (Shape::Msg, "head") => "msg.head",
+        (Shape::Msg, "body") => "msg.body",
+        _ => which,
     }
 }
 
@@ -147,7 +148,7 @@ fn set_default(shape: Shape, root: &mut Value, field: &str, value: DefaultValue)
         None => (None, field),
     };
     let obj = match parent {
-        Some(p) => object_at(root, &p),
+        Some(p) => object_at(root, p),
         None => root.as_object_mut(),
     };
     if let Some(obj) = obj
@@ -188,7 +189,7 @@ pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
     let blank = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
     let target = match ep.shape {
         Shape::Query => root.as_object_mut(),
-        shape => object_at(root, &part(shape, "head")),
+        shape => object_at(root, part(shape, "head")),
     };
     if let Some(obj) = target {
         if ep.creds != Creds::None && blank(obj.get("clientId")) {
@@ -205,8 +206,8 @@ pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
         let obj = match ep.sys_tag {
             SysTag::None => None,
             SysTag::Query => root.as_object_mut(),
-            SysTag::Head => object_at(root, &part(ep.shape, "head")),
-            SysTag::Body => object_at(root, &part(ep.shape, "body")),
+            SysTag::Head => object_at(root, part(ep.shape, "head")),
+            SysTag::Body => object_at(root, part(ep.shape, "body")),
         };
         if let Some(obj) = obj
             && blank(obj.get("sysTag"))
@@ -234,20 +235,25 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 /// The order key a call is about, for the log: urId / uniqueId / requestId
 /// (never a patient's data).
 pub fn log_key(root: &Value) -> String {
-    let mut parts = Vec::new();
-    for pointer in [
-        "/msg/body/urId",
-        "/body/urId",
-        "/body/uniqueId",
-        "/head/uniqueId",
-        "/requestId",
-        "/uniqueId",
-        "/urId",
+    let mut key = String::new();
+    for path in [
+        &["msg", "body", "urId"][..],
+        &["body", "urId"],
+        &["body", "uniqueId"],
+        &["head", "uniqueId"],
+        &["requestId"],
+        &["uniqueId"],
+        &["urId"],
     ] {
-        if let Some(v) = root.pointer(pointer).and_then(as_text) {
-            let name = pointer.rsplit('/').next().unwrap_or(pointer);
-            parts.push(format!("{name}={v}"));
+        let found = path.iter().try_fold(root, |v, k| v.get(k));
+        if let Some(v) = found.and_then(as_text) {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(path[path.len() - 1]);
+            key.push('=');
+            key.push_str(&v);
         }
     }
-    parts.join(" ")
+    key
 }

@@ -10,6 +10,7 @@ mod record;
 mod reply;
 mod resolver;
 
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use crate::attach::Document;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::value::as_text;
+pub use record::{BeforeSend, Hook};
 use record::{Recorder, Sent};
 use reply::Answer;
 use resolver::CachingResolver;
@@ -287,12 +289,16 @@ impl Transport {
         let content_type = header("content-type");
         // Only a redirect's Location is shown.
         let location = (300..400).contains(&status).then(|| header("location")).flatten();
-        let body = response
+        // Read into a buffer of the announced size: no regrowing copies.
+        let announced = response.body().content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);
+        response
             .body_mut()
             .with_config()
             .limit(MAX_REPLY_BYTES)
-            .read_to_vec()
-            .map_err(failed)?;
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| failed(ureq::Error::from(e)))?;
         let answer = Answer {
             status,
             content_type: content_type.as_deref(),

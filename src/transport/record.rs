@@ -7,7 +7,7 @@
 //! so they count the HTTP bytes. ureq does all I/O of a call on the calling
 //! thread, so per-thread counters need no lock.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use ureq::Timeout;
 use ureq::unversioned::transport::time::Duration as TimeoutDuration;
@@ -17,6 +17,42 @@ thread_local! {
     /// (bytes written, bytes read) on this thread, ever. No destructor: it
     /// stays readable during thread teardown.
     static IO: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+thread_local! {
+    /// Run right before the next request of this thread is written.
+    static BEFORE_SEND: RefCell<Option<Hook>> = const { RefCell::new(None) };
+}
+
+/// What runs right before a request is written; false: do not send it.
+pub type Hook = Box<dyn FnOnce() -> bool>;
+
+/// Why a request was not written: its [`Hook`] said so.
+pub const HELD_BACK: &str = "ywx: request held back before it was written";
+
+/// A hook armed for the requests of this thread until dropped.
+pub struct BeforeSend(());
+
+impl BeforeSend {
+    /// Arms `hook`: it runs once, right before the first byte of the next
+    /// request made on this thread is written — after the connection (and
+    /// TLS) is up, and not at all when none could be made.
+    pub fn arm(hook: Hook) -> BeforeSend {
+        let _ = BEFORE_SEND.try_with(|h| *h.borrow_mut() = Some(hook));
+        BeforeSend(())
+    }
+}
+
+impl Drop for BeforeSend {
+    fn drop(&mut self) {
+        let _ = BEFORE_SEND.try_with(|h| h.borrow_mut().take());
+    }
+}
+
+/// Runs the armed hook, if any: whether to write.
+fn fire() -> bool {
+    let hook = BEFORE_SEND.try_with(|h| h.borrow_mut().take()).ok().flatten();
+    hook.is_none_or(|h| h())
 }
 
 fn counters() -> (u64, u64) {
@@ -124,6 +160,9 @@ pub struct Recording {
 
 impl Recording {
     fn transmit(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if !fire() {
+            return Err(ureq::Error::Io(std::io::Error::other(HELD_BACK)));
+        }
         self.inner.transmit_output(amount, timeout)?;
         add(amount as u64, 0);
         Ok(())
