@@ -37,8 +37,10 @@ pub fn call(method: &str, request: &str) -> String {
 /// [`call`] in a session the caller already has.
 pub fn call_in(session: &Session, method: &str, request: &str) -> String {
     let started = Instant::now();
-    let mut key = String::new();
-    let outcome = dispatch(session, method, request, &mut key);
+    // What the call was about, for the log: looked for only when logged.
+    let logged = session.client().is_ok_and(|c| c.logger.enabled());
+    let mut key = logged.then(String::new);
+    let outcome = dispatch(session, method, request, key.as_mut());
     let (text, status, message) = match outcome {
         Ok(reply) => {
             // The message is logged only for a failure: not looked for otherwise.
@@ -52,13 +54,19 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
     };
     if let Ok(c) = session.client() {
         c.logger
-            .call(method, started.elapsed(), &status, &message, &key);
+            .call(method, started.elapsed(), &status, &message, key.as_deref().unwrap_or(""));
     }
     text
 }
 
-/// Runs a method; `key` receives what the call was about, for the log.
-fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> Result<Reply> {
+/// Runs a method; `key`, when given, receives what the call was about,
+/// for the log.
+fn dispatch(
+    session: &Session,
+    name: &str,
+    request: &str,
+    mut key: Option<&mut String>,
+) -> Result<Reply> {
     let Some(method) = methods::find(name) else {
         return Err(Error::new(
             &codes::UNKNOWN_METHOD,
@@ -84,13 +92,15 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
     };
     session.usable()?;
     let value = parse(request)?;
-    *key = request::log_key(&value);
+    if let Some(key) = key.as_deref_mut() {
+        *key = request::log_key(&value);
+    }
     let reply = match (handler, method.endpoint) {
         (Some(handler), _) => handler(session, value)?,
         (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
         (None, None) => unreachable!("a gateway method names its endpoint"),
     };
-    if let Some(id) = &reply.unique_id
+    if let (Some(id), Some(key)) = (&reply.unique_id, key)
         && !key.contains(id.as_str())
     {
         key.push_str(" uniqueId=");

@@ -168,17 +168,23 @@ impl Shared {
         let started = Instant::now();
         let (outcome, record) = self.attempt(&item, via);
         records.push(record);
-        let (status, message) = match &outcome {
-            Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
-            Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
-        };
-        self.sender.logger.call(
-            "outbox_deliver",
-            started.elapsed(),
-            &status,
-            &message,
-            &format!("urId={}", item.ur_id),
-        );
+        if self.sender.logger.enabled() {
+            let (status, message) = match &outcome {
+                // The message is logged only for a failure.
+                Outcome::Delivered(r) | Outcome::Failed(r) if r.status == "0" => {
+                    (r.status.clone(), String::new())
+                }
+                Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
+                Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
+            };
+            self.sender.logger.call(
+                "outbox_deliver",
+                started.elapsed(),
+                &status,
+                &message,
+                &format!("urId={}", item.ur_id),
+            );
+        }
         outcome
     }
 

@@ -282,12 +282,12 @@ impl Outbox {
     }
 
     /// `ywx_outbox_list`.
-    pub fn list(&self, request: &Value) -> Result<Value> {
+    pub fn list(&self, request: &Value) -> Result<Reply> {
         self.shared.list(request)
     }
 
     /// `ywx_outbox_flush`.
-    pub fn flush(&self, request: &Value) -> Result<Value> {
+    pub fn flush(&self, request: &Value) -> Result<Reply> {
         self.shared.flush(request)
     }
 }

@@ -77,6 +77,16 @@ impl Reply {
         }
     }
 
+    /// An answer the library wrote itself as text, with its `status`.
+    pub fn made(text: String, status: &str) -> Reply {
+        Reply {
+            text,
+            status: status.to_string(),
+            unique_id: None,
+            json: Default::default(),
+        }
+    }
+
     /// A stored answer (of the outbox): None when it is not a JSON object.
     pub fn stored(text: String) -> Option<Reply> {
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
