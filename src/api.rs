@@ -53,8 +53,13 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
         Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
     };
     if let Ok(c) = session.client() {
-        c.logger
-            .call(method, started.elapsed(), &status, &message, key.as_deref().unwrap_or(""));
+        c.logger.call(
+            method,
+            started.elapsed(),
+            &status,
+            &message,
+            key.as_deref().unwrap_or(""),
+        );
     }
     text
 }

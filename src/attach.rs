@@ -24,7 +24,6 @@ use crate::error::{Error, Result};
 use crate::readfile;
 use crate::rules::MAX_PDF_BYTES;
 
-
 /// What every placeholder decodes to first: a placeholder passes the base64
 /// PDF check of the rules, and a stored request that still holds one
 /// (written ahead of a push whose process was killed) is recognised.
@@ -57,7 +56,9 @@ impl Attachment {
     pub fn open(path: &str, field: &str) -> Result<Attachment> {
         let fail = |why: String| Error::arg(field, format!("文件 {path} {why}"));
         let mut file = readfile::open_regular(Path::new(path)).map_err(fail)?;
-        let meta = file.metadata().map_err(|e| fail(format!("无法读取：{e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| fail(format!("无法读取：{e}")))?;
         if meta.len() > MAX_PDF_BYTES as u64 {
             return Err(fail("超过 2 MiB（接口文档：最大不超过2M）".into()));
         }
@@ -100,12 +101,8 @@ impl Attachment {
 
     /// The document's base64, read whole (for a push stored in the outbox).
     pub fn inline(&mut self) -> Result<String> {
-        let fail = |e: io::Error| {
-            Error::arg(
-                &self.field,
-                format!("文件 {} 无法再次读取：{e}", self.path),
-            )
-        };
+        let fail =
+            |e: io::Error| Error::arg(&self.field, format!("文件 {} 无法再次读取：{e}", self.path));
         let mut buf = Vec::with_capacity(self.encoded_len() as usize);
         let read = Encoder::new(&mut self.file, self.len, self.modified)
             .and_then(|mut r| r.read_to_end(&mut buf));
@@ -203,8 +200,7 @@ impl Document {
     pub fn reader(&mut self) -> Result<Body<'_>> {
         let mut pieces = Vec::with_capacity(self.files.len() * 2 + 1);
         let mut rest = self.text.as_str();
-        let mut files = self.files.iter_mut();
-        while let Some(a) = files.next() {
+        for a in self.files.iter_mut() {
             let Some(at) = rest.find(a.placeholder.as_str()) else {
                 return Err(Error::internal(format!("{} 的占位符不在请求中", a.field)));
             };

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Shared;
+use super::items::Record;
 use super::lease::{self, Claimed};
 use super::reconcile::reconciled_reply;
-use super::items::Record;
 use super::store::{State, now_ms};
 use crate::codes;
 use crate::error::{Error, Result};
@@ -164,7 +164,12 @@ impl Shared {
 
     /// Delivers one claimed item through `via`; what to write of it goes
     /// to `records` (written by the caller, a batch in one transaction).
-    pub(super) fn deliver(&self, item: Claimed, via: &Transport, records: &mut Vec<Record>) -> Outcome {
+    pub(super) fn deliver(
+        &self,
+        item: Claimed,
+        via: &Transport,
+        records: &mut Vec<Record>,
+    ) -> Outcome {
         let started = Instant::now();
         let (outcome, record) = self.attempt(&item, via);
         records.push(record);
@@ -265,7 +270,14 @@ impl Shared {
         // (see `pass`), each taking at most a lease: two cover them all.
         let until = now + 2 * self.lease_for.as_millis() as i64;
         self.store.with_db(|c| {
-            lease::claim_batch(c, max, &self.owner, now, until, crate::platform::process_alive)
+            lease::claim_batch(
+                c,
+                max,
+                &self.owner,
+                now,
+                until,
+                crate::platform::process_alive,
+            )
         })
     }
 

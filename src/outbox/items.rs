@@ -296,7 +296,14 @@ impl Store {
                                     lease_token = NULL, lease_until = NULL, provisional = 0
                              WHERE seq = ?1 AND state = 'queued'",
                         )?
-                        .execute(params![seq, state.name(), response, last_error, delivered_at, now])?;
+                        .execute(params![
+                            seq,
+                            state.name(),
+                            response,
+                            last_error,
+                            delivered_at,
+                            now
+                        ])?;
                     }
                     Record::Release {
                         seq,

@@ -133,7 +133,11 @@ pub fn claim_batch(
         .query_map([], lease_row)?
         .collect::<rusqlite::Result<_>>()?;
     let mut claimed = Vec::new();
-    for free in candidates.iter().filter(|l| l.is_free(me, now, &alive)).take(max) {
+    for free in candidates
+        .iter()
+        .filter(|l| l.is_free(me, now, &alive))
+        .take(max)
+    {
         claimed.push(take(&tx, free.seq, me, until)?);
     }
     tx.commit()?;

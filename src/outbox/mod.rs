@@ -193,7 +193,9 @@ impl Outbox {
             stored: String::new(),
         };
         let Some(key) = key else {
-            return out.send(&s.sender.transport, push.path).map_err(|f| f.error);
+            return out
+                .send(&s.sender.transport, push.path)
+                .map_err(|f| f.error);
         };
         out.stored = stored(push.request);
         if s.health.recently_down(s.retry_interval()) {

@@ -14,9 +14,9 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::{Agent, SendBody};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::{Agent, SendBody};
 
 use crate::attach::Document;
 use crate::config::Config;
@@ -298,7 +298,10 @@ impl Transport {
         let status = response.status().as_u16();
         let content_type = header("content-type");
         // Only a redirect's Location is shown.
-        let location = (300..400).contains(&status).then(|| header("location")).flatten();
+        let location = (300..400)
+            .contains(&status)
+            .then(|| header("location"))
+            .flatten();
         // Read into a buffer of the announced size: no regrowing copies.
         let announced = response.body().content_length().unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);

@@ -265,10 +265,22 @@ mod tests {
             peek(r#"{"st\u0061tus":"2","data":"x"}"#).unwrap(),
             object(Status::Text("2".into()), None)
         );
-        assert_eq!(peek(r#"{"status":1.5}"#).unwrap(), object(Status::Other, None));
-        assert_eq!(peek(r#"{"status":{}}"#).unwrap(), object(Status::Object, None));
-        assert_eq!(peek(r#"{"status":[0]}"#).unwrap(), object(Status::Array, None));
-        assert_eq!(peek(r#"{"message":"x"}"#).unwrap(), object(Status::Missing, None));
+        assert_eq!(
+            peek(r#"{"status":1.5}"#).unwrap(),
+            object(Status::Other, None)
+        );
+        assert_eq!(
+            peek(r#"{"status":{}}"#).unwrap(),
+            object(Status::Object, None)
+        );
+        assert_eq!(
+            peek(r#"{"status":[0]}"#).unwrap(),
+            object(Status::Array, None)
+        );
+        assert_eq!(
+            peek(r#"{"message":"x"}"#).unwrap(),
+            object(Status::Missing, None)
+        );
         assert_eq!(peek("[1,2]").unwrap(), Peeked::NotObject);
         assert_eq!(peek("\"s\"").unwrap(), Peeked::NotObject);
         assert!(peek(r#"{"status":"0"} x"#).is_err());

@@ -51,7 +51,10 @@ impl Drop for BeforeSend {
 
 /// Runs the armed hook, if any: whether to write.
 fn fire() -> bool {
-    let hook = BEFORE_SEND.try_with(|h| h.borrow_mut().take()).ok().flatten();
+    let hook = BEFORE_SEND
+        .try_with(|h| h.borrow_mut().take())
+        .ok()
+        .flatten();
     hook.is_none_or(|h| h())
 }
 
