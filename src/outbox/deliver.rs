@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Shared;
-use super::items::Record;
+use super::records::Record;
 use super::lease::{self, Claimed};
 use super::reconcile::reconciled_reply;
 use super::store::{State, now_ms};

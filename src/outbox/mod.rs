@@ -13,14 +13,16 @@
 //!
 //! The outbox depends on the transport, the config and the log, never on
 //! the client that owns it: `store.rs` (the file), `items.rs` (its
-//! statements), `lease.rs` (who may deliver), `deliver.rs` (sending and
-//! recording), `reconcile.rs` (asking the gateway first), `worker.rs` (the
-//! thread), `report.rs` (list and flush).
+//! statements), `records.rs` (what delivery writes, a batch at a time),
+//! `lease.rs` (who may deliver), `deliver.rs` (sending and recording),
+//! `reconcile.rs` (asking the gateway first), `worker.rs` (the thread),
+//! `report.rs` (list and flush).
 
 mod deliver;
 mod items;
 mod lease;
 mod reconcile;
+mod records;
 mod report;
 mod store;
 mod worker;
