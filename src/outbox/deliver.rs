@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Shared;
-use super::records::Record;
 use super::lease::{self, Claimed};
 use super::reconcile::reconciled_reply;
+use super::records::Record;
 use super::store::{State, now_ms};
 use crate::codes;
 use crate::error::{Error, Result};
