@@ -12,7 +12,7 @@ use crate::raw::RawClient;
 use crate::{Report, Target, alloc, call_text, config_for, init, ms, percentiles, scratch};
 
 const PDF_BYTES: usize = 2 * 1024 * 1024;
-const PUSHES: usize = 8;
+const PUSHES: usize = 16;
 
 fn contract(ur_id: &str, pdf: Value) -> Value {
     json!({"signType": 0, "msg": {"head": {"templateId": "contract_001"}, "body": {

@@ -176,6 +176,10 @@ impl Transport {
             .timeout_send_body(Some(phase))
             .timeout_recv_response(Some(phase))
             .timeout_recv_body(Some(phase))
+            // A 2 MiB PDF's body goes out in a few large writes rather
+            // than twenty 128 KiB ones, each waking the gateway's reader.
+            // Only what is written is touched: small requests cost no more.
+            .output_buffer_size(512 * 1024)
             .max_idle_connections(64)
             .max_idle_connections_per_host(64)
             .max_redirects(0)
