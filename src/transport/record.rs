@@ -171,15 +171,22 @@ impl Recording {
         Ok(())
     }
 
-    /// Sends the held head alone.
+    /// Sends the held head alone (in pieces if it is larger than the
+    /// output buffer).
     fn flush_head(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        if self.head.is_empty() {
-            return Ok(());
+        let mut head = std::mem::take(&mut self.head);
+        let mut sent = Ok(());
+        let mut at = 0;
+        while at < head.len() && sent.is_ok() {
+            let out = self.inner.buffers().output();
+            let n = out.len().min(head.len() - at);
+            out[..n].copy_from_slice(&head[at..at + n]);
+            sent = self.transmit(n, timeout);
+            at += n;
         }
-        let n = self.head.len();
-        self.inner.buffers().output()[..n].copy_from_slice(&self.head);
-        self.head.clear();
-        self.transmit(n, timeout)
+        head.clear();
+        self.head = head;
+        sent
     }
 
     /// Sends the held head and the `amount` bytes ureq put at the start of
@@ -213,8 +220,13 @@ impl Transport for Recording {
         let timeout = steady(timeout);
         if timeout.reason == Timeout::SendRequest {
             let out = self.inner.buffers().output();
+            let room = out.len() / 2;
             self.head.extend_from_slice(&out[..amount]);
-            return Ok(());
+            if self.head.len() <= room {
+                // Held, with room for the body beside it.
+                return Ok(());
+            }
+            return self.flush_head(timeout);
         }
         if self.head.is_empty() {
             return self.transmit(amount, timeout);
