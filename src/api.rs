@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::methods::{self, Run};
 use crate::request;
 use crate::transport::Reply;
-use crate::value::as_text;
 
 pub use crate::client::{VERSION, init, init_config, shutdown};
 pub use crate::config::{Config, Source, load_file as load_config_file};
@@ -37,27 +36,43 @@ pub fn call(method: &str, request: &str) -> String {
 /// [`call`] in a session the caller already has.
 pub fn call_in(session: &Session, method: &str, request: &str) -> String {
     let started = Instant::now();
-    let mut key = String::new();
-    let outcome = dispatch(session, method, request, &mut key);
+    // What the call was about, for the log: looked for only when logged.
+    let logged = session.client().is_ok_and(|c| c.logger.enabled());
+    let mut key = logged.then(String::new);
+    let outcome = dispatch(session, method, request, key.as_mut());
     let (text, status, message) = match outcome {
         Ok(reply) => {
-            let get = |k: &str| reply.json.get(k).and_then(as_text).unwrap_or_default();
-            let (status, message) = (get("status"), get("message"));
-            (reply.text, status, message)
+            // The message is logged only for a failure: not looked for otherwise.
+            let message = match reply.status.as_str() {
+                "0" => String::new(),
+                _ => reply.message(),
+            };
+            (reply.text, reply.status, message)
         }
         Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
     };
     if let Ok(c) = session.client() {
         // The caller's method name only when it is one (it is their text).
         let name = methods::find(method).map_or("(unknown method)", |m| m.name);
-        c.logger
-            .call(name, started.elapsed(), &status, &message, &key);
+        c.logger.call(
+            name,
+            started.elapsed(),
+            &status,
+            &message,
+            key.as_deref().unwrap_or(""),
+        );
     }
     text
 }
 
-/// Runs a method; `key` receives what the call was about, for the log.
-fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> Result<Reply> {
+/// Runs a method; `key`, when given, receives what the call was about,
+/// for the log.
+fn dispatch(
+    session: &Session,
+    name: &str,
+    request: &str,
+    mut key: Option<&mut String>,
+) -> Result<Reply> {
     let Some(method) = methods::find(name) else {
         return Err(Error::new(
             &codes::UNKNOWN_METHOD,
@@ -84,16 +99,19 @@ fn dispatch(session: &Session, name: &str, request: &str, key: &mut String) -> R
     };
     session.usable()?;
     let value = parse(request)?;
-    *key = request::log_key(&value);
+    if let Some(key) = key.as_deref_mut() {
+        *key = request::log_key(&value);
+    }
     let reply = match (handler, method.endpoint) {
         (Some(handler), _) => handler(session, value)?,
         (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
         (None, None) => unreachable!("a gateway method names its endpoint"),
     };
-    if let Some(id) = reply.json.pointer("/data/uniqueId").and_then(as_text)
-        && !key.contains(&id)
+    if let (Some(id), Some(key)) = (&reply.unique_id, key)
+        && !key.contains(id.as_str())
     {
-        key.push_str(&format!(" uniqueId={id}"));
+        key.push_str(" uniqueId=");
+        key.push_str(id);
     }
     Ok(reply)
 }
@@ -143,5 +161,5 @@ pub fn prepare(method: &str, request: &str) -> Result<Value> {
     let ep = methods::find(method)
         .and_then(|m| m.endpoint.filter(|_| matches!(m.run, Run::Gateway)))
         .ok_or_else(|| Error::arg("method", format!("{} 不是网关接口", quoted_name(method))))?;
-    request::prepare(ep, parse(request)?)
+    request::prepare(ep, parse(request)?)?.inline()
 }

@@ -1,5 +1,7 @@
 //! Text encodings at the boundary: UTF-8, or GBK read and written as GB18030.
 
+use std::borrow::Cow;
+
 use encoding_rs::GB18030;
 
 use serde::{Deserialize, Serialize};
@@ -32,10 +34,10 @@ impl<'de> Deserialize<'de> for Encoding {
 }
 
 /// Decodes the caller's bytes; invalid bytes are an error, never mojibake.
-pub fn decode(bytes: &[u8], encoding: Encoding, what: &str) -> Result<String> {
+pub fn decode<'a>(bytes: &'a [u8], encoding: Encoding, what: &str) -> Result<Cow<'a, str>> {
     match encoding {
         Encoding::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(s.to_owned()),
+            Ok(s) => Ok(Cow::Borrowed(s)),
             Err(e) => Err(Error::new(
                 &codes::INVALID_ENCODING,
                 format!(
@@ -46,7 +48,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding, what: &str) -> Result<String> {
         },
         Encoding::Gbk => GB18030
             .decode_without_bom_handling_and_without_replacement(bytes)
-            .map(|s| s.into_owned())
+            .map(|s| Cow::Owned(s.into_owned()))
             .ok_or_else(|| {
                 Error::new(
                     &codes::INVALID_ENCODING,
@@ -55,6 +57,14 @@ pub fn decode(bytes: &[u8], encoding: Encoding, what: &str) -> Result<String> {
                     ),
                 )
             }),
+    }
+}
+
+/// [`encode`], taking the text: UTF-8 is passed on without a copy.
+pub fn encode_owned(text: String, encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Utf8 => text.into_bytes(),
+        Encoding::Gbk => encode(&text, encoding),
     }
 }
 

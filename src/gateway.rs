@@ -3,32 +3,45 @@
 
 use serde_json::Value;
 
+use crate::attach::Document;
 use crate::client::Client;
 use crate::endpoints::{Delivery, Endpoint, Shape};
 use crate::error::Result;
 use crate::outbox::Push;
-use crate::request;
+use crate::request::{self, Prepared};
 use crate::transport::{Reply, Request};
+use crate::value::to_json;
 
 /// Checks `value` against the endpoint's rules, fills what the config
 /// knows, sends it and returns the gateway's answer.
 pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Reply> {
-    let mut value = request::prepare(ep, value)?;
+    let Prepared { mut value, files } = request::prepare(ep, value)?;
     request::fill_from_config(ep, &client.config, &mut value);
     let mut reply = if ep.delivery == Delivery::Outbox && client.outbox.enabled() {
         client.outbox.push(Push {
             method: ep.name,
             path: ep.path,
-            request: &value,
+            request: &mut value,
+            files,
         })?
+    } else if !files.is_empty() {
+        // Serialised once; the documents streamed into the body.
+        let mut doc = Document {
+            text: to_json(&value),
+            files,
+        };
+        client
+            .transport
+            .post_document(ep.path, &mut doc)
+            .map_err(|f| f.error)?
     } else {
         send(client, ep, &value)?
     };
     client.outbox.after_success();
     if let Some(dir) = &client.config.file_dir
-        && crate::files::save(dir, ep.name, &mut reply.json)
+        && crate::files::save(dir, ep.name, reply.json_mut())
     {
-        reply.text = reply.json.to_string();
+        reply.text = reply.json().to_string();
     }
     Ok(reply)
 }
@@ -39,7 +52,7 @@ pub fn send(client: &Client, ep: &Endpoint, value: &Value) -> Result<Reply> {
         Shape::Query => request::query_pairs(value)?,
         _ => Vec::new(),
     };
-    let body = (ep.shape != Shape::Query).then(|| value.to_string());
+    let body = (ep.shape != Shape::Query).then(|| to_json(value));
     client.transport.send(&Request {
         method: ep.http,
         path: ep.path,

@@ -7,6 +7,7 @@
 //! → `request` (`rules`) → `outbox` → `transport`.
 
 pub mod api;
+mod attach;
 mod client;
 mod clock;
 pub mod codes;

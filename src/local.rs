@@ -46,10 +46,10 @@ pub fn digest(session: &Session, mut value: Value) -> Result<Reply> {
 
 /// `ywx_outbox_list`.
 pub fn outbox_list(session: &Session, value: Value) -> Result<Reply> {
-    session.client()?.outbox.list(&value).map(Reply::local)
+    session.client()?.outbox.list(&value)
 }
 
 /// `ywx_outbox_flush`.
 pub fn outbox_flush(session: &Session, value: Value) -> Result<Reply> {
-    session.client()?.outbox.flush(&value).map(Reply::local)
+    session.client()?.outbox.flush(&value)
 }

@@ -44,6 +44,11 @@ impl Logger {
         }
     }
 
+    /// Whether anything is logged at all.
+    pub fn enabled(&self) -> bool {
+        self.dir.is_some() && self.level != Level::Off
+    }
+
     /// Logs one finished call. `status` is the envelope's status; `key` the
     /// urId / uniqueId / requestId the call was about, if any.
     pub fn call(&self, method: &str, took: Duration, status: &str, message: &str, key: &str) {

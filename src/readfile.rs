@@ -41,6 +41,8 @@ pub fn io_why(e: &std::io::Error, doing: &str) -> Why {
         PermissionDenied => "没有读取权限（请检查运行 HIS 的用户对该文件的权限）".into(),
         _ => match e.raw_os_error() {
             Some(n) => format!("{doing}（系统错误码 {n}）"),
+            // ywx's own words (a file changed while it was sent).
+            None if e.kind() == Other => e.to_string(),
             None => format!("{doing}（{:?}）", e.kind()),
         },
     }

@@ -54,7 +54,7 @@ fn poll(
     let deadline = Instant::now() + timeout;
     loop {
         let reply = gateway::call(client, ep, request.clone())?;
-        if done(&reply.json) {
+        if done(reply.json()) {
             return Ok(reply);
         }
         if Instant::now() + interval > deadline {
@@ -65,7 +65,7 @@ fn poll(
                     timeout.as_secs()
                 ),
             )
-            .with_data(reply.json));
+            .with_data(reply.into_json()));
         }
         std::thread::sleep(interval);
     }

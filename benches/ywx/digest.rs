@@ -27,7 +27,8 @@ fn ours(alg: Alg, size: usize, window: Duration) -> f64 {
     bytes as f64 / started.elapsed().as_secs_f64() / 1e6
 }
 
-/// MB/s by `openssl speed -evp ALG -bytes SIZE -seconds 1`.
+/// MB/s by `openssl speed -evp ALG -bytes SIZE -seconds 1` (about as long
+/// as one of our measurements).
 fn openssl(alg: &str, size: usize) -> Option<f64> {
     let out = Command::new("openssl")
         .args([
@@ -60,11 +61,20 @@ pub fn run(report: &mut Report) {
         (Alg::Sha1, "sha1"),
     ] {
         for (size, label) in SIZES {
-            let Some(theirs) = openssl(name, size) else {
+            // Alternated, the best of three each: on a shared machine the
+            // fastest run is the one least slowed by others.
+            let (mut best_ours, mut best_theirs) = (0f64, None::<f64>);
+            for _ in 0..3 {
+                if let Some(t) = openssl(name, size) {
+                    best_theirs = Some(best_theirs.map_or(t, |b| b.max(t)));
+                }
+                best_ours = best_ours.max(ours(alg, size, Duration::from_millis(400)));
+            }
+            let Some(theirs) = best_theirs else {
                 eprintln!("   openssl speed -evp {name} failed: is openssl installed?");
                 continue;
             };
-            let ours = ours(alg, size, Duration::from_millis(600));
+            let ours = best_ours;
             let target = if alg == Alg::Sha1 {
                 Target::None
             } else {

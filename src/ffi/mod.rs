@@ -44,8 +44,10 @@ fn guard(f: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
 }
 
 /// Hands bytes to the caller as a NUL-terminated string it must `ywx_free`.
-fn into_c(bytes: Vec<u8>) -> *mut c_char {
-    let bytes: Vec<u8> = bytes.into_iter().filter(|b| *b != 0).collect();
+fn into_c(mut bytes: Vec<u8>) -> *mut c_char {
+    if bytes.contains(&0) {
+        bytes.retain(|b| *b != 0);
+    }
     CString::new(bytes).unwrap_or_default().into_raw()
 }
 
@@ -81,7 +83,7 @@ fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
         Ok(text) => api::call_in(&session, method, &text),
         Err(e) => e.envelope().to_string(),
     };
-    encoding::encode(&answer, enc)
+    encoding::encode_owned(answer, enc)
 }
 
 /// One gateway method, guarded, answered as a C string.

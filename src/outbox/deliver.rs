@@ -12,12 +12,12 @@ use serde_json::Value;
 use super::Shared;
 use super::lease::{self, Claimed};
 use super::reconcile::reconciled_reply;
+use super::records::Record;
 use super::store::{State, now_ms};
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::log::Logger;
 use crate::transport::{Failure, Http, Reached, Reply, Request, Transport};
-use crate::value::as_text;
 
 /// What the outbox sends with: the transports, the secret filled in at
 /// delivery (never stored), the log, and the paths it needs.
@@ -84,6 +84,9 @@ impl Health {
     }
 }
 
+/// Items claimed, sent and recorded together in a delivery pass.
+const BATCH: usize = 32;
+
 /// What became of one delivery attempt.
 pub enum Outcome {
     /// The gateway has the order: it answered "0", or reconciliation
@@ -105,7 +108,7 @@ pub struct Pass {
 }
 
 pub fn is_ok(reply: &Reply) -> bool {
-    reply.json.get("status").and_then(as_text).as_deref() == Some("0")
+    reply.status == "0"
 }
 
 impl Shared {
@@ -146,10 +149,13 @@ impl Shared {
 
     /// Claims queued item `seq` and tries it once, on the caller's thread.
     pub fn try_now(&self, seq: i64) -> Result<Option<Outcome>> {
-        match self.claim(Some(seq))? {
-            Some(item) => self.deliver(item, &self.sender.transport).map(Some),
-            None => Ok(None),
-        }
+        let Some(item) = self.claim(Some(seq))? else {
+            return Ok(None);
+        };
+        let mut records = Vec::with_capacity(1);
+        let outcome = self.deliver(item, &self.sender.transport, &mut records);
+        self.store.record(&records, &[])?;
+        Ok(Some(outcome))
     }
 
     /// The stored request, with the secret of the config in force.
@@ -166,77 +172,85 @@ impl Shared {
                 Value::String(self.sender.client_secret.clone()),
             );
         }
-        Some((path, value.to_string()))
+        Some((path, crate::value::to_json(&value)))
     }
 
-    /// Delivers one claimed item through `via` and records the outcome.
-    pub(super) fn deliver(&self, item: Claimed, via: &Transport) -> Result<Outcome> {
+    /// Delivers one claimed item through `via`; what to write of it goes
+    /// to `records` (written by the caller, a batch in one transaction).
+    pub(super) fn deliver(
+        &self,
+        item: Claimed,
+        via: &Transport,
+        records: &mut Vec<Record>,
+    ) -> Outcome {
         let started = Instant::now();
-        let outcome = self.attempt(&item, via)?;
-        let (status, message) = match &outcome {
-            Outcome::Delivered(r) | Outcome::Failed(r) => (
-                r.json.get("status").and_then(as_text).unwrap_or_default(),
-                r.json.get("message").and_then(as_text).unwrap_or_default(),
-            ),
-            Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
-        };
-        self.sender.logger.call(
-            "outbox_deliver",
-            started.elapsed(),
-            &status,
-            &message,
-            &format!("urId={}", item.ur_id),
-        );
-        Ok(outcome)
+        let (outcome, record) = self.attempt(&item, via);
+        records.push(record);
+        if self.sender.logger.enabled() {
+            let (status, message) = match &outcome {
+                // The message is logged only for a failure.
+                Outcome::Delivered(r) | Outcome::Failed(r) if r.status == "0" => {
+                    (r.status.clone(), String::new())
+                }
+                Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
+                Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
+            };
+            self.sender.logger.call(
+                "outbox_deliver",
+                started.elapsed(),
+                &status,
+                &message,
+                &format!("urId={}", item.ur_id),
+            );
+        }
+        outcome
     }
 
     /// Reconciles (when the outcome of an earlier attempt is unknown), then
-    /// sends; writes what became of the item.
-    fn attempt(&self, item: &Claimed, via: &Transport) -> Result<Outcome> {
+    /// sends; what became of the item, and what to write of it.
+    fn attempt(&self, item: &Claimed, via: &Transport) -> (Outcome, Record) {
         let Some((path, body)) = self.request_of(item) else {
             let e = Error::internal(format!(
                 "离线缓存中的条目 {} 无法读取（方法 {}）",
                 item.seq, item.method
             ));
-            self.store
-                .finish(item.seq, State::Failed, "null", Some(&e.message))?;
-            return Ok(Outcome::Failed(Reply::local(e.envelope())));
+            return failed(item, e, "离线缓存中的条目无法读取".into());
         };
         if item.unknown {
             match self.reconcile(item, via) {
                 Ok(Some(unique_id)) => {
                     self.health.answered();
                     let reply = reconciled_reply(&unique_id);
-                    self.store
-                        .finish(item.seq, State::Delivered, &reply.text, None)?;
-                    return Ok(Outcome::Delivered(reply));
+                    let record = Record::finish(item.seq, State::Delivered, &reply.text, None);
+                    return (Outcome::Delivered(reply), record);
                 }
                 Ok(None) => {}
                 Err(f) => return self.unanswered(item, f),
             }
         }
+        if crate::attach::holds_placeholder(&body) {
+            // Written ahead of a streamed push whose process died, and the
+            // gateway has no such order: its document was never stored.
+            let e = Error::new(
+                &codes::OUTBOX_UNAVAILABLE,
+                format!(
+                    "签名请求 urId={} 推送时进程被终止，网关没有收到；其中的 PDF 没有存入离线缓存，无法补发：请重新推送",
+                    item.ur_id
+                ),
+            );
+            let why = e.message.clone();
+            return failed(item, e, why);
+        }
         match post(via, path, &body) {
             Ok(reply) => {
                 self.health.answered();
                 if is_ok(&reply) {
-                    self.store
-                        .finish(item.seq, State::Delivered, &reply.text, None)?;
-                    return Ok(Outcome::Delivered(reply));
+                    let record = Record::finish(item.seq, State::Delivered, &reply.text, None);
+                    return (Outcome::Delivered(reply), record);
                 }
-                let status = reply
-                    .json
-                    .get("status")
-                    .and_then(as_text)
-                    .unwrap_or_default();
-                let message = reply
-                    .json
-                    .get("message")
-                    .and_then(as_text)
-                    .unwrap_or_default();
-                let why = format!("网关拒绝（status {status}）：{message}");
-                self.store
-                    .finish(item.seq, State::Failed, &reply.text, Some(&why))?;
-                Ok(Outcome::Failed(reply))
+                let why = format!("网关拒绝（status {}）：{}", reply.status, reply.message());
+                let record = Record::finish(item.seq, State::Failed, &reply.text, Some(why));
+                (Outcome::Failed(reply), record)
             }
             Err(f) => self.unanswered(item, f),
         }
@@ -244,26 +258,44 @@ impl Shared {
 
     /// No usable answer: the item stays queued — for good while the gateway
     /// is unreachable or says "not now", else up to `outbox.maxAttempts`.
-    fn unanswered(&self, item: &Claimed, f: Failure) -> Result<Outcome> {
+    fn unanswered(&self, item: &Claimed, f: Failure) -> (Outcome, Record) {
         self.health.failed(&f.error);
         let unknown = f.reached == Reached::Maybe;
         if !f.transient && item.attempts >= i64::from(self.settings.max_attempts) {
             let why = format!("尝试 {} 次后放弃：{}", item.attempts, f.error.message);
-            self.store
-                .finish(item.seq, State::Failed, "null", Some(&why))?;
             let mut e = f.error;
-            e.message = why;
-            return Ok(Outcome::Failed(Reply::local(e.envelope())));
+            e.message = why.clone();
+            return failed(item, e, why);
         }
-        self.store.release(item.seq, &f.error.message, unknown)?;
-        Ok(Outcome::Waiting(f.error))
+        let record = Record::Release {
+            seq: item.seq,
+            last_error: f.error.message.clone(),
+            unknown,
+        };
+        (Outcome::Waiting(f.error), record)
     }
 
-    /// The next item of a pass: any queued one, or one of `only`.
-    fn next(&self, only: Option<&[i64]>) -> Result<Option<Claimed>> {
-        let Some(seqs) = only else {
-            return self.claim(None);
-        };
+    /// Claims up to `max` deliverable items, oldest first, in one
+    /// transaction.
+    fn claim_batch(&self, max: usize) -> Result<Vec<Claimed>> {
+        let now = now_ms();
+        // Items are sent only while the batch is younger than one lease
+        // (see `pass`), each taking at most a lease: two cover them all.
+        let until = now + 2 * self.lease_for.as_millis() as i64;
+        self.store.with_db(|c| {
+            lease::claim_batch(
+                c,
+                max,
+                &self.owner,
+                now,
+                until,
+                crate::platform::process_alive,
+            )
+        })
+    }
+
+    /// The next of the items `seqs` that can be claimed.
+    fn next(&self, seqs: &[i64]) -> Result<Option<Claimed>> {
         for seq in seqs {
             if let Some(c) = self.claim(Some(*seq))? {
                 return Ok(Some(c));
@@ -275,6 +307,12 @@ impl Shared {
     /// Delivers queued items through `via`, in order, until none is left,
     /// the gateway cannot be reached, or `limit` items were tried. `wait`
     /// also waits for items another thread or process is delivering.
+    ///
+    /// Items are claimed a batch at a time, in one transaction, sent one
+    /// after another over the keep-alive connection, and what became of
+    /// them written in one transaction per batch. Until then they stay
+    /// leased: should the process die in between, their outcome is unknown
+    /// and they are reconciled before any re-send.
     pub fn pass(
         &self,
         ur_id: Option<&str>,
@@ -289,8 +327,13 @@ impl Shared {
         }
         let only = ur_id.map(|u| self.store.queued_seqs(u)).transpose()?;
         let deadline = Instant::now() + self.lease_for;
+        let mut records = Vec::with_capacity(BATCH);
         while pass.touched.len() < limit {
-            let Some(item) = self.next(only.as_deref())? else {
+            let batch = match only.as_deref() {
+                Some(seqs) => self.next(seqs)?.into_iter().collect(),
+                None => self.claim_batch(BATCH.min(limit - pass.touched.len()))?,
+            };
+            if batch.is_empty() {
                 if wait && Instant::now() < deadline && self.leased_elsewhere(ur_id)? {
                     std::thread::sleep(Duration::from_millis(50));
                     continue;
@@ -299,17 +342,34 @@ impl Shared {
                     self.maybe_queued.store(false, Ordering::SeqCst);
                 }
                 break;
-            };
-            pass.touched.push(item.seq);
-            match self.deliver(item, via)? {
-                Outcome::Delivered(_) => pass.delivered += 1,
-                Outcome::Failed(_) => pass.failed += 1,
-                Outcome::Waiting(e) => {
-                    pass.unreachable = Some(e.message);
-                    break;
+            }
+            records.clear();
+            let claimed = Instant::now();
+            let mut items = batch.into_iter().peekable();
+            while let Some(item) = items.next_if(|_| claimed.elapsed() < self.lease_for) {
+                pass.touched.push(item.seq);
+                match self.deliver(item, via, &mut records) {
+                    Outcome::Delivered(_) => pass.delivered += 1,
+                    Outcome::Failed(_) => pass.failed += 1,
+                    Outcome::Waiting(e) => {
+                        pass.unreachable = Some(e.message);
+                        break;
+                    }
                 }
+            }
+            let unsent: Vec<i64> = items.map(|i| i.seq).collect();
+            self.store.record(&records, &unsent)?;
+            if pass.unreachable.is_some() {
+                break;
             }
         }
         Ok(pass)
     }
+}
+
+/// An item that ends failed, with `e` as its answer.
+fn failed(item: &Claimed, e: Error, why: String) -> (Outcome, Record) {
+    let reply = Reply::local(e.envelope());
+    let record = Record::finish(item.seq, State::Failed, "null", Some(why));
+    (Outcome::Failed(reply), record)
 }

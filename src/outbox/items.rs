@@ -141,14 +141,17 @@ impl Store {
     /// A direct push the gateway did not answer becomes a queued item,
     /// synced to disk before the caller hears "queued". `unknown`: it may
     /// have reached the gateway (reconciled before any re-send).
-    pub fn park(&self, seq: i64, why: &str, unknown: bool) -> Result<()> {
+    /// `request`: the request as stored now, when the row written ahead
+    /// held placeholders for its documents.
+    pub fn park(&self, seq: i64, why: &str, unknown: bool, request: Option<&str>) -> Result<()> {
         self.with_db_sync(true, |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE outbox SET provisional = 0, unknown = ?3, last_error = ?2,
-                        lease_pid = NULL, lease_token = NULL, lease_until = NULL
+                        lease_pid = NULL, lease_token = NULL, lease_until = NULL,
+                        request = coalesce(?4, request)
                  WHERE seq = ?1 AND state = 'queued'",
-                params![seq, why, unknown],
-            )
+            )?
+            .execute(params![seq, why, unknown, request])
             .map(drop)
         })
     }
@@ -210,49 +213,6 @@ impl Store {
             };
             tx.commit()?;
             Ok(answer)
-        })
-    }
-
-    /// The gateway answered a delivery (or reconciliation found the
-    /// order): the item ends `state`.
-    pub fn finish(
-        &self,
-        seq: i64,
-        state: State,
-        response: &str,
-        last_error: Option<&str>,
-    ) -> Result<()> {
-        let delivered_at = (state == State::Delivered).then(local_time);
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET state = ?2, response = ?3, last_error = ?4,
-                        delivered_at = ?5, finished_ms = ?6, lease_pid = NULL,
-                        lease_token = NULL, lease_until = NULL, provisional = 0
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![
-                    seq,
-                    state.name(),
-                    response,
-                    last_error,
-                    delivered_at,
-                    now_ms()
-                ],
-            )
-            .map(drop)
-        })
-    }
-
-    /// A delivery got no usable answer: the item stays queued, its lease
-    /// released; `unknown` if the request may have reached the gateway.
-    pub fn release(&self, seq: i64, last_error: &str, unknown: bool) -> Result<()> {
-        self.with_db(|c| {
-            c.execute(
-                "UPDATE outbox SET last_error = ?2, unknown = (unknown OR ?3),
-                        lease_pid = NULL, lease_token = NULL, lease_until = NULL
-                 WHERE seq = ?1 AND state = 'queued'",
-                params![seq, last_error, unknown],
-            )
-            .map(drop)
         })
     }
 
@@ -390,7 +350,7 @@ mod tests {
         else {
             panic!()
         };
-        store.park(seq, "timeout", true).unwrap();
+        store.park(seq, "timeout", true, None).unwrap();
         assert_eq!(store.count_queued(None).unwrap(), 1);
     }
 

@@ -96,14 +96,6 @@ pub fn claim(
     alive: impl Fn(u32) -> bool,
 ) -> rusqlite::Result<Option<Claimed>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let row = |r: &rusqlite::Row| {
-        Ok(Lease {
-            seq: r.get(0)?,
-            pid: r.get(1)?,
-            token: r.get(2)?,
-            until: r.get(3)?,
-        })
-    };
     // Two statements rather than `?1 IS NULL OR`, so that SQLite walks the
     // (state, seq) index instead of the whole table.
     let candidates: Vec<Lease> = match only {
@@ -112,44 +104,87 @@ pub fn claim(
                 "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
                  WHERE seq = ?1 AND state = 'queued'",
             )?
-            .query_map(params![seq], row)?
+            .query_map(params![seq], lease_row)?
             .collect::<rusqlite::Result<_>>()?,
         None => tx
             .prepare_cached(
                 "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
                  WHERE state = 'queued' ORDER BY seq LIMIT 64",
             )?
-            .query_map([], row)?
+            .query_map([], lease_row)?
             .collect::<rusqlite::Result<_>>()?,
     };
     let Some(free) = candidates.iter().find(|l| l.is_free(me, now, &alive)) else {
         return Ok(None);
     };
-    tx.execute(
+    let claimed = take(&tx, free.seq, me, until)?;
+    tx.commit()?;
+    Ok(Some(claimed))
+}
+
+/// Claims up to `max` deliverable queued items for `me` until `until`, in
+/// one transaction, oldest first, as [`claim`] claims one.
+pub fn claim_batch(
+    c: &mut Connection,
+    max: usize,
+    me: &Owner,
+    now: i64,
+    until: i64,
+    alive: impl Fn(u32) -> bool,
+) -> rusqlite::Result<Vec<Claimed>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let candidates: Vec<Lease> = tx
+        .prepare_cached(
+            "SELECT seq, lease_pid, lease_token, lease_until FROM outbox
+             WHERE state = 'queued' ORDER BY seq LIMIT 64",
+        )?
+        .query_map([], lease_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut claimed = Vec::new();
+    for free in candidates
+        .iter()
+        .filter(|l| l.is_free(me, now, &alive))
+        .take(max)
+    {
+        claimed.push(take(&tx, free.seq, me, until)?);
+    }
+    tx.commit()?;
+    Ok(claimed)
+}
+
+fn lease_row(r: &rusqlite::Row) -> rusqlite::Result<Lease> {
+    Ok(Lease {
+        seq: r.get(0)?,
+        pid: r.get(1)?,
+        token: r.get(2)?,
+        until: r.get(3)?,
+    })
+}
+
+/// Leases item `seq` to `me`, counting the attempt; the item as claimed.
+fn take(c: &Connection, seq: i64, me: &Owner, until: i64) -> rusqlite::Result<Claimed> {
+    c.prepare_cached(
         "UPDATE outbox SET unknown = (unknown OR lease_token IS NOT NULL), provisional = 0,
                 lease_pid = ?2, lease_token = ?3, lease_until = ?4, attempts = attempts + 1
          WHERE seq = ?1",
-        params![free.seq, me.pid, me.token, until],
-    )?;
-    let claimed = tx.query_row(
+    )?
+    .execute(params![seq, me.pid, me.token, until])?;
+    c.prepare_cached(
         "SELECT seq, method, client_id, ur_id, request, attempts, unknown, first_ms
          FROM outbox WHERE seq = ?1",
-        params![free.seq],
-        |r| {
-            Ok(Claimed {
-                seq: r.get(0)?,
-                method: r.get(1)?,
-                client_id: r.get(2)?,
-                ur_id: r.get(3)?,
-                request: r.get(4)?,
-                attempts: r.get(5)?,
-                unknown: r.get(6)?,
-                first_ms: r.get(7)?,
-            })
-        },
-    )?;
-    tx.commit()?;
-    Ok(Some(claimed))
+    )?
+    .query_row(params![seq], |r| {
+        Ok(Claimed {
+            seq: r.get(0)?,
+            method: r.get(1)?,
+            client_id: r.get(2)?,
+            ur_id: r.get(3)?,
+            request: r.get(4)?,
+            attempts: r.get(5)?,
+            unknown: r.get(6)?,
+            first_ms: r.get(7)?,
+        })
+    })
 }
 
 /// Whether queued items (of `ur_id`) are leased by someone, unexpired.

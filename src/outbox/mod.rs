@@ -13,29 +13,35 @@
 //!
 //! The outbox depends on the transport, the config and the log, never on
 //! the client that owns it: `store.rs` (the file), `items.rs` (its
-//! statements), `lease.rs` (who may deliver), `deliver.rs` (sending and
-//! recording), `reconcile.rs` (asking the gateway first), `worker.rs` (the
-//! thread), `report.rs` (list and flush).
+//! statements), `records.rs` (what delivery writes, a batch at a time),
+//! `lease.rs` (who may deliver), `deliver.rs` (sending and recording),
+//! `reconcile.rs` (asking the gateway first), `worker.rs` (the thread),
+//! `report.rs` (list and flush).
 
 mod deliver;
 mod items;
 mod lease;
 mod reconcile;
+mod records;
 mod report;
 mod store;
 mod worker;
 
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::attach::{Attachment, Document, inline_text};
 use crate::codes;
 use crate::config;
 use crate::error::{Error, Result};
-use crate::transport::{Failure, Reached, Reply};
-use crate::value::as_text;
+use crate::transport::{BeforeSend, Failure, Hook, Reached, Reply, Transport};
+use crate::value::{as_text, to_json};
 use deliver::{Health, Outcome, is_ok, post};
 use items::Begun;
 use store::{Key, State, Store, now_ms};
@@ -66,12 +72,38 @@ pub(crate) struct Shared {
     maybe_queued: AtomicBool,
 }
 
-/// A push the outbox takes: the method, its path, and the request
-/// (prepared, credentials filled).
+/// A push the outbox takes: the method, its path, the request (prepared,
+/// credentials filled) and the documents it sends.
 pub struct Push<'a> {
     pub method: &'static str,
     pub path: &'static str,
-    pub request: &'a Value,
+    pub request: &'a mut Value,
+    pub files: Vec<Attachment>,
+}
+
+/// A push as sent and as stored.
+struct Outgoing {
+    /// The body sent, the clientSecret in it.
+    body: Document,
+    /// The request as stored (no clientSecret), documents as placeholders.
+    stored: String,
+}
+
+impl Outgoing {
+    fn send(&mut self, via: &Transport, path: &str) -> std::result::Result<Reply, Failure> {
+        if self.body.files.is_empty() {
+            return post(via, path, &self.body.text);
+        }
+        via.post_document(path, &mut self.body)
+    }
+
+    /// The request as stored, with its documents' base64.
+    fn stored_whole(&mut self) -> Result<Cow<'_, str>> {
+        if self.body.files.is_empty() {
+            return Ok(Cow::Borrowed(&self.stored));
+        }
+        inline_text(&self.stored, &mut self.body.files).map(Cow::Owned)
+    }
 }
 
 /// What to do with a direct push that got no usable answer.
@@ -144,34 +176,57 @@ impl Outbox {
     /// A sign push, written ahead and sent at once; stored when the gateway
     /// cannot be reached. Returns the gateway's reply, or QUEUED_OFFLINE
     /// naming the urId.
+    ///
+    /// A push with documents (`pdfFile`) is written ahead without them (a
+    /// placeholder in their place) and streamed to the gateway; their
+    /// base64 is stored only when the push must be queued, read again
+    /// through the handle it was sent from. Should the process die
+    /// mid-push, the row written ahead is reconciled, and if the gateway
+    /// has no such order it fails, asking for the push again: the document
+    /// is never re-read from the path at delivery (it may be gone).
     pub fn push(&self, push: Push) -> Result<Reply> {
         let s = &self.shared;
-        let body = push.request.to_string();
-        let Some(key) = key_of(&push) else {
-            return post(&s.sender.transport, push.path, &body).map_err(|f| f.error);
+        let key = key_of(&push);
+        let mut out = Outgoing {
+            body: Document {
+                text: to_json(push.request),
+                files: push.files,
+            },
+            stored: String::new(),
         };
+        let Some(key) = key else {
+            return out
+                .send(&s.sender.transport, push.path)
+                .map_err(|f| f.error);
+        };
+        out.stored = stored(push.request);
         if s.health.recently_down(s.retry_interval()) {
             // Straight to the outbox; `enqueue` itself answers a urId
             // already queued or delivered.
-            return s.enqueue(&key, push.request, "网关在不久前超时未应答", None, false);
+            let why = "网关在不久前超时未应答";
+            let whole = out.stored_whole()?;
+            return s.enqueue(&key, &whole, why, None, false);
         }
-        // An outbox that cannot be used never blocks a push: it is then
-        // sent without a record, and only stored if it must be.
-        let until = now_ms() + s.lease_for.as_millis() as i64;
-        let begun = s
-            .store
-            .begin(&key, &stored(push.request), &s.owner, until)
-            .ok();
-        let fresh = match begun {
-            Some(Begun::Delivered(Some(text))) => match parse_reply(text) {
-                Some(reply) => return Ok(reply),
-                None => None,
-            },
+        // Written ahead once the connection is up, right before the first
+        // byte of the push is written: a gateway that cannot be reached
+        // costs no write-ahead, only the durable enqueue (`unsent`).
+        let begun = Rc::new(Cell::new(None));
+        let armed = BeforeSend::arm(self.write_ahead(&key, &out.stored, begun.clone()));
+        let sent = out.send(&s.sender.transport, push.path);
+        drop(armed);
+        let fresh = match begun.take() {
+            // The urId was delivered or is queued: the push was held back.
+            Some(Begun::Delivered(Some(text))) => {
+                if let Some(reply) = parse_reply(text) {
+                    return Ok(reply);
+                }
+                None
+            }
             Some(Begun::Queued(seq)) => return s.retry_queued(&key, seq),
             Some(Begun::Fresh { seq, existed }) => Some((seq, existed)),
             Some(Begun::Delivered(None)) | None => None,
         };
-        match post(&s.sender.transport, push.path, &body) {
+        match sent {
             Ok(reply) => {
                 s.health.answered();
                 if let Some((seq, existed)) = fresh {
@@ -184,8 +239,29 @@ impl Outbox {
                 }
                 Ok(reply)
             }
-            Err(f) => s.unsent(&key, push.request, fresh, f),
+            Err(f) => s.unsent(&key, &mut out, fresh, f),
         }
+    }
+
+    /// The write-ahead of a direct push (`Store::begin`), run by the
+    /// transport right before the push is written; what it found goes to
+    /// `begun`. The push is held back when its urId is delivered (the
+    /// stored answer is returned) or queued (that item is tried instead).
+    /// An outbox that cannot be used never blocks a push: it is then sent
+    /// without a record, and only stored if it must be.
+    fn write_ahead(&self, key: &Key, stored: &str, begun: Rc<Cell<Option<Begun>>>) -> Hook {
+        let (shared, key, stored) = (self.shared.clone(), key.clone(), stored.to_string());
+        Box::new(move || {
+            let until = now_ms() + shared.lease_for.as_millis() as i64;
+            let found = shared.store.begin(&key, &stored, &shared.owner, until).ok();
+            let send = match &found {
+                Some(Begun::Delivered(Some(text))) => Reply::stored(text.clone()).is_none(),
+                Some(Begun::Queued(_)) => false,
+                _ => true,
+            };
+            begun.set(found);
+            send
+        })
     }
 
     /// A call got the gateway's answer: deliver what waits, in the
@@ -210,12 +286,12 @@ impl Outbox {
     }
 
     /// `ywx_outbox_list`.
-    pub fn list(&self, request: &Value) -> Result<Value> {
+    pub fn list(&self, request: &Value) -> Result<Reply> {
         self.shared.list(request)
     }
 
     /// `ywx_outbox_flush`.
-    pub fn flush(&self, request: &Value) -> Result<Value> {
+    pub fn flush(&self, request: &Value) -> Result<Reply> {
         self.shared.flush(request)
     }
 }
@@ -236,8 +312,7 @@ fn key_of(push: &Push) -> Option<Key> {
 }
 
 fn parse_reply(text: String) -> Option<Reply> {
-    let json = serde_json::from_str(&text).ok()?;
-    Some(Reply { text, json })
+    Reply::stored(text)
 }
 
 impl Shared {
@@ -271,7 +346,7 @@ impl Shared {
     fn unsent(
         &self,
         key: &Key,
-        request: &Value,
+        out: &mut Outgoing,
         fresh: Option<(i64, bool)>,
         f: Failure,
     ) -> Result<Reply> {
@@ -286,10 +361,22 @@ impl Shared {
         };
         self.health.failed(&f.error);
         let why = f.error.message.clone();
-        let Some((seq, _)) = fresh else {
-            return self.enqueue(key, request, &why, Some(f.error), unknown);
+        let streamed = !out.body.files.is_empty();
+        let whole = match out.stored_whole() {
+            Ok(whole) => whole,
+            Err(e) => {
+                if let Some((seq, existed)) = fresh {
+                    let _ = self.store.withdraw(seq, existed, &e.message);
+                }
+                return Err(unavailable(key, &why, &e));
+            }
         };
-        match self.store.park(seq, &why, unknown) {
+        let Some((seq, _)) = fresh else {
+            return self.enqueue(key, &whole, &why, Some(f.error), unknown);
+        };
+        // The row written ahead holds placeholders for documents: stored whole now.
+        let request = streamed.then_some(&*whole);
+        match self.store.park(seq, &why, unknown, request) {
             Ok(()) => {
                 // No wake-up: the gateway is down; the thread's timer retries.
                 self.maybe_queued.store(true, Ordering::SeqCst);
@@ -305,12 +392,12 @@ impl Shared {
     fn enqueue(
         &self,
         key: &Key,
-        request: &Value,
+        request: &str,
         why: &str,
         network_error: Option<Error>,
         unknown: bool,
     ) -> Result<Reply> {
-        match self.store.enqueue(key, &stored(request), why, unknown) {
+        match self.store.enqueue(key, request, why, unknown) {
             Ok(Some(text)) => parse_reply(text).ok_or_else(|| self.queued_error(key, Some(why))),
             Ok(None) => {
                 // No wake-up: the gateway is down; the thread's timer retries.
@@ -353,14 +440,14 @@ fn unavailable(key: &Key, gateway: &str, db: &Error) -> Error {
     )
 }
 
-/// The request as stored: without the clientSecret.
-fn stored(request: &Value) -> String {
-    let mut stored = request.clone();
-    if let Some(head) = stored
+/// The request as stored: without the clientSecret (taken out of the
+/// request, which has been sent, or serialised for it, already).
+fn stored(request: &mut Value) -> String {
+    if let Some(head) = request
         .pointer_mut("/msg/head")
         .and_then(Value::as_object_mut)
     {
         head.remove("clientSecret");
     }
-    stored.to_string()
+    to_json(request)
 }

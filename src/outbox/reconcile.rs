@@ -71,23 +71,15 @@ impl Shared {
 
 /// The `data` of a 5.1.1 answer, or why it cannot be used.
 fn listed(reply: &Reply) -> Result<&Value, Failure> {
-    let status = reply
-        .json
-        .get("status")
-        .and_then(as_text)
-        .unwrap_or_default();
-    match reply.json.get("data") {
+    let status = &reply.status;
+    match reply.json().get("data") {
         Some(data) if status == "0" && data.is_object() => Ok(data),
         _ => Err(Failure {
             error: Error::new(
                 &codes::GATEWAY_BAD_REPLY,
                 format!(
                     "对账失败：网关的按时间查询（5.1.1）没有给出订单列表（status {status}：{}）。结果不明的推送不会重发，稍后再试",
-                    reply
-                        .json
-                        .get("message")
-                        .and_then(as_text)
-                        .unwrap_or_default()
+                    reply.message()
                 ),
             ),
             transient: false,

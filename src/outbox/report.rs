@@ -1,27 +1,76 @@
 //! `ywx_outbox_list` and `ywx_outbox_flush`: their filters and the JSON
 //! they answer.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::Shared;
 use super::store::State;
 use crate::error::{Error, Result};
+use crate::transport::Reply;
 use crate::value::as_text;
+
+/// An item as `ywx_outbox_list` shows it. The gateway's answer is put in
+/// as it was stored, not parsed and written again (a flush after an
+/// outage lists every item delivered, each with its answer).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Item {
+    ur_id: String,
+    method: String,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    queued_at: String,
+    delivered_at: Option<String>,
+    response: Option<Box<RawValue>>,
+}
+
+#[derive(Serialize)]
+struct Answer<D> {
+    status: &'static str,
+    message: String,
+    data: D,
+}
+
+#[derive(Serialize)]
+struct Listed {
+    items: Vec<Item>,
+}
+
+#[derive(Serialize)]
+struct Flushed {
+    delivered: usize,
+    failed: usize,
+    queued: i64,
+    items: Vec<Item>,
+}
+
+fn answer<D: Serialize>(message: String, data: D) -> Reply {
+    let text = serde_json::to_string(&Answer {
+        status: "0",
+        message,
+        data,
+    })
+    .unwrap_or_default();
+    Reply::made(text, "0")
+}
 
 impl Shared {
     /// `ywx_outbox_list`: items by urId and state, oldest first.
-    pub fn list(&self, request: &Value) -> Result<Value> {
+    pub fn list(&self, request: &Value) -> Result<Reply> {
         let (ur_id, state) = filters(request)?;
         let items = if self.store.exists() {
             self.rows(ur_id.as_deref(), state, None)?
         } else {
             Vec::new()
         };
-        Ok(json!({"status": "0", "message": "success", "data": {"items": items}}))
+        Ok(answer("success".into(), Listed { items }))
     }
 
     /// `ywx_outbox_flush`: deliver now, ignoring the backoff, and report.
-    pub fn flush(&self, request: &Value) -> Result<Value> {
+    pub fn flush(&self, request: &Value) -> Result<Reply> {
         let (ur_id, state) = filters(request)?;
         if state.is_some() {
             return Err(Error::arg("state", "ywx_outbox_flush 只接受 urId"));
@@ -34,16 +83,13 @@ impl Shared {
             None if queued > 0 => format!("{queued} 条正由其他进程推送或仍在等待"),
             None => "success".into(),
         };
-        Ok(json!({
-            "status": "0",
-            "message": message,
-            "data": {
-                "delivered": pass.delivered,
-                "failed": pass.failed,
-                "queued": queued,
-                "items": items,
-            },
-        }))
+        let data = Flushed {
+            delivered: pass.delivered,
+            failed: pass.failed,
+            queued,
+            items,
+        };
+        Ok(answer(message, data))
     }
 
     /// The items matching every filter given, as `ywx_outbox_list` shows them.
@@ -52,7 +98,7 @@ impl Shared {
         ur_id: Option<&str>,
         state: Option<State>,
         seqs: Option<&[i64]>,
-    ) -> Result<Vec<Value>> {
+    ) -> Result<Vec<Item>> {
         if seqs.is_some_and(|s| s.is_empty()) {
             return Ok(Vec::new());
         }
@@ -82,18 +128,16 @@ impl Shared {
             ))?;
             stmt.query_map(rusqlite::params_from_iter(&args), |r| {
                 let response: Option<String> = r.get(7)?;
-                Ok(json!({
-                    "urId": r.get::<_, String>(0)?,
-                    "method": r.get::<_, String>(1)?,
-                    "state": r.get::<_, String>(2)?,
-                    "attempts": r.get::<_, i64>(3)?,
-                    "lastError": r.get::<_, Option<String>>(4)?,
-                    "queuedAt": r.get::<_, String>(5)?,
-                    "deliveredAt": r.get::<_, Option<String>>(6)?,
-                    "response": response
-                        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                        .unwrap_or(Value::Null),
-                }))
+                Ok(Item {
+                    ur_id: r.get(0)?,
+                    method: r.get(1)?,
+                    state: r.get(2)?,
+                    attempts: r.get(3)?,
+                    last_error: r.get(4)?,
+                    queued_at: r.get(5)?,
+                    delivered_at: r.get(6)?,
+                    response: response.and_then(|t| RawValue::from_string(t).ok()),
+                })
             })?
             .collect()
         })

@@ -3,21 +3,20 @@
 //! here, so the medical text never leaves the hospital), `pdfFile` for
 //! `pdfBase64`, `appendixFile` for `head.appendixFileBase64`.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use super::{object_at, part};
+use crate::attach::Attachment;
 use crate::digest::{self, Origin};
 use crate::endpoints::Shape;
 use crate::error::{Error, Result};
-use crate::readfile;
-use crate::rules::MAX_PDF_BYTES;
 use crate::value::as_text;
 
-/// Applies every convenience found in the request's head and body.
-pub fn apply(shape: Shape, root: &mut Value) -> Result<()> {
-    let body = object_at(root, &part(shape, "body")).expect("body checked");
+/// Applies every convenience found in the request's head and body. A
+/// `pdfFile`/`appendixFile` is opened and checked; its base64 is streamed
+/// when the request is sent (a placeholder stands for it: `attach.rs`).
+pub fn apply(shape: Shape, root: &mut Value, files: &mut Vec<Attachment>) -> Result<()> {
+    let body = object_at(root, part(shape, "body")).expect("body checked");
     if let Some(origin) = Origin::take(body, "body.")? {
         if body.get("hashValue").is_some_and(|v| !v.is_null()) {
             return Err(Error::arg(
@@ -30,29 +29,25 @@ pub fn apply(shape: Shape, root: &mut Value) -> Result<()> {
         body.insert("hashType".into(), Value::String(origin.alg.name().into()));
     }
     if let Some(file) = body.remove("pdfFile") {
-        let b64 = read_pdf_base64(&file, "body.pdfFile")?;
-        body.insert("pdfBase64".into(), Value::String(b64));
+        let a = open_pdf(&file, "body.pdfFile")?;
+        body.insert("pdfBase64".into(), Value::String(a.placeholder().into()));
+        files.push(a);
     }
     let appendix = body.remove("appendixFile");
-    let head = object_at(root, &part(shape, "head")).expect("head ensured");
+    let head = object_at(root, part(shape, "head")).expect("head ensured");
     if let Some(file) = appendix.or_else(|| head.remove("appendixFile")) {
-        let b64 = read_pdf_base64(&file, "head.appendixFile")?;
-        head.insert("appendixFileBase64".into(), Value::String(b64));
+        let a = open_pdf(&file, "head.appendixFile")?;
+        head.insert(
+            "appendixFileBase64".into(),
+            Value::String(a.placeholder().into()),
+        );
+        files.push(a);
     }
     Ok(())
 }
 
-/// A PDF file of at most 2 MiB, in base64.
-fn read_pdf_base64(file: &Value, field: &str) -> Result<String> {
+/// A PDF file of at most 2 MiB, opened and checked.
+fn open_pdf(file: &Value, field: &str) -> Result<Attachment> {
     let path = as_text(file).ok_or_else(|| Error::arg(field, "必须是文件路径字符串"))?;
-    let bytes = readfile::read_limited(Path::new(&path), MAX_PDF_BYTES as u64).map_err(|why| {
-        let why = why.unwrap_or_else(|| "超过 2 MiB（接口文档：最大不超过2M）".into());
-        // The path is not repeated: it is the caller's text, and may be
-        // named after the patient.
-        Error::arg(field, format!("指向的文件{why}"))
-    })?;
-    if !bytes.starts_with(b"%PDF-") {
-        return Err(Error::arg(field, "指向的文件不是 PDF（应以 %PDF- 开头）"));
-    }
-    Ok(digest::base64(&bytes))
+    Attachment::open(&path, field)
 }

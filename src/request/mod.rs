@@ -6,6 +6,7 @@ mod convenience;
 
 use serde_json::{Map, Value};
 
+use crate::attach::{Attachment, Document};
 use crate::config::Config;
 use crate::endpoints::{Creds, DefaultValue, Endpoint, Shape, SysTag, family};
 use crate::error::{Error, Result};
@@ -35,17 +36,41 @@ fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
 }
 
 /// The path of `head`/`body` objects for a shape.
-pub(crate) fn part(shape: Shape, which: &str) -> String {
-    match shape {
-        Shape::Msg => format!("msg.{which}"),
-        _ => which.to_string(),
+pub(crate) fn part(shape: Shape, which: &str) -> &str {
+    match (shape, which) {
+        (Shape::Msg, "head") => "msg.head",
+        (Shape::Msg, "body") => "msg.body",
+        _ => which,
+    }
+}
+
+/// A request checked and completed, and the files it sends.
+#[derive(Debug)]
+pub struct Prepared {
+    pub value: Value,
+    /// `pdfFile`/`appendixFile`: their placeholders are in `value`.
+    pub files: Vec<Attachment>,
+}
+
+impl Prepared {
+    /// The request with each file's base64 in place (for `ywx prepare`).
+    pub fn inline(self) -> Result<Value> {
+        if self.files.is_empty() {
+            return Ok(self.value);
+        }
+        let mut doc = Document {
+            text: self.value.to_string(),
+            files: self.files,
+        };
+        let text = doc.inline()?;
+        serde_json::from_str(&text).map_err(|e| crate::error::invalid_json("请求", &e))
     }
 }
 
 /// Checks the layout and applies every local step that needs no config:
 /// conveniences, the document's defaults, the rules. Returns the request
 /// ready for [`fill_from_config`].
-pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
+pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
     if !root.is_object() {
         return Err(Error::arg("request", "请求必须是一个 JSON 对象 {...}"));
     }
@@ -84,14 +109,15 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Value> {
             ensure_parts(&mut root, "msg")?;
         }
     }
+    let mut files = Vec::new();
     if matches!(ep.shape, Shape::HeadBody | Shape::Msg) {
-        convenience::apply(ep.shape, &mut root)?;
+        convenience::apply(ep.shape, &mut root, &mut files)?;
     }
     for (field, value) in ep.defaults {
         set_default(ep.shape, &mut root, field, *value);
     }
     validate(ep, &root)?;
-    Ok(root)
+    Ok(Prepared { value: root, files })
 }
 
 fn ensure_parts(root: &mut Value, prefix: &str) -> Result<()> {
@@ -133,7 +159,7 @@ fn set_default(shape: Shape, root: &mut Value, field: &str, value: DefaultValue)
         None => (None, field),
     };
     let obj = match parent {
-        Some(p) => object_at(root, &p),
+        Some(p) => object_at(root, p),
         None => root.as_object_mut(),
     };
     if let Some(obj) = obj
@@ -174,7 +200,7 @@ pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
     let blank = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
     let target = match ep.shape {
         Shape::Query => root.as_object_mut(),
-        shape => object_at(root, &part(shape, "head")),
+        shape => object_at(root, part(shape, "head")),
     };
     if let Some(obj) = target {
         if ep.creds != Creds::None && blank(obj.get("clientId")) {
@@ -191,8 +217,8 @@ pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
         let obj = match ep.sys_tag {
             SysTag::None => None,
             SysTag::Query => root.as_object_mut(),
-            SysTag::Head => object_at(root, &part(ep.shape, "head")),
-            SysTag::Body => object_at(root, &part(ep.shape, "body")),
+            SysTag::Head => object_at(root, part(ep.shape, "head")),
+            SysTag::Body => object_at(root, part(ep.shape, "body")),
         };
         if let Some(obj) = obj
             && blank(obj.get("sysTag"))
@@ -221,24 +247,29 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 /// (never a patient's data). A value that does not look like such a key
 /// (a patient's name typed into urId, say) is logged as its length only.
 pub fn log_key(root: &Value) -> String {
-    let mut parts = Vec::new();
-    for pointer in [
-        "/msg/body/urId",
-        "/body/urId",
-        "/body/uniqueId",
-        "/head/uniqueId",
-        "/requestId",
-        "/uniqueId",
-        "/urId",
+    let mut key = String::new();
+    for path in [
+        &["msg", "body", "urId"][..],
+        &["body", "urId"],
+        &["body", "uniqueId"],
+        &["head", "uniqueId"],
+        &["requestId"],
+        &["uniqueId"],
+        &["urId"],
     ] {
-        if let Some(v) = root.pointer(pointer).and_then(as_text) {
-            let name = pointer.rsplit('/').next().unwrap_or(pointer);
+        let found = path.iter().try_fold(root, |v, k| v.get(k));
+        if let Some(v) = found.and_then(as_text) {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(path[path.len() - 1]);
+            key.push('=');
             if crate::rules::looks_like_key(&v) {
-                parts.push(format!("{name}={v}"));
+                key.push_str(&v);
             } else {
-                parts.push(format!("{name}=<{} 个字符>", v.chars().count()));
+                key.push_str(&format!("<{} 个字符>", v.chars().count()));
             }
         }
     }
-    parts.join(" ")
+    key
 }

@@ -5,25 +5,33 @@
 //! `reply.rs` for what counts as the gateway's answer).
 
 mod errors;
+mod peek;
 mod record;
 mod reply;
 mod resolver;
 
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::Agent;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::{Agent, SendBody};
 
+use crate::attach::Document;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::value::as_text;
+pub use record::{BeforeSend, Hook};
 use record::{Recorder, Sent};
 use reply::Answer;
 use resolver::CachingResolver;
 
 /// Largest CA file read (a PEM bundle of every public root is ~250 KB).
 const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The Content-Type of every request with a body.
+const JSON: &str = "application/json;charset=UTF-8";
 
 /// Largest gateway reply read (a signed 2 MiB PDF in base64 is ~3 MiB).
 const MAX_REPLY_BYTES: u64 = 64 * 1024 * 1024;
@@ -44,20 +52,72 @@ pub struct Request<'a> {
 }
 
 /// The gateway's answer: its text, passed on unchanged (but for `status`
-/// made a string), and the same parsed.
+/// made a string), its `status`, and the same parsed when asked for (most
+/// callers only pass the text on: it is not parsed whole for them).
 #[derive(Debug)]
 pub struct Reply {
     pub text: String,
-    pub json: serde_json::Value,
+    /// `status`, as a string.
+    pub status: String,
+    /// `data.uniqueId`, as text, when the answer has one.
+    pub unique_id: Option<String>,
+    json: std::cell::OnceCell<serde_json::Value>,
 }
 
 impl Reply {
     /// An answer made by the library itself.
     pub fn local(json: serde_json::Value) -> Reply {
+        let status = json.get("status").and_then(as_text).unwrap_or_default();
+        let unique_id = json.pointer("/data/uniqueId").and_then(as_text);
         Reply {
             text: json.to_string(),
-            json,
+            status,
+            unique_id,
+            json: json.into(),
         }
+    }
+
+    /// An answer the library wrote itself as text, with its `status`.
+    pub fn made(text: String, status: &str) -> Reply {
+        Reply {
+            text,
+            status: status.to_string(),
+            unique_id: None,
+            json: Default::default(),
+        }
+    }
+
+    /// A stored answer (of the outbox): None when it is not a JSON object.
+    pub fn stored(text: String) -> Option<Reply> {
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let mut reply = Reply::local(json);
+        reply.text = text;
+        Some(reply)
+    }
+
+    /// The answer parsed (on first use).
+    pub fn json(&self) -> &serde_json::Value {
+        self.json
+            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or_default())
+    }
+
+    /// The answer parsed, to change it (then `text` is made anew from it).
+    pub fn json_mut(&mut self) -> &mut serde_json::Value {
+        self.json();
+        self.json.get_mut().expect("parsed above")
+    }
+
+    pub fn into_json(mut self) -> serde_json::Value {
+        self.json();
+        self.json.take().unwrap_or_default()
+    }
+
+    /// `message`, as text ("" when absent).
+    pub fn message(&self) -> String {
+        self.json()
+            .get("message")
+            .and_then(as_text)
+            .unwrap_or_default()
     }
 }
 
@@ -116,6 +176,10 @@ impl Transport {
             .timeout_send_body(Some(phase))
             .timeout_recv_response(Some(phase))
             .timeout_recv_body(Some(phase))
+            // A 2 MiB PDF's body goes out in a few large writes rather
+            // than twenty 128 KiB ones, each waking the gateway's reader.
+            // Only what is written is touched: small requests cost no more.
+            .output_buffer_size(512 * 1024)
             .max_idle_connections(64)
             .max_idle_connections_per_host(64)
             .max_redirects(0)
@@ -162,8 +226,7 @@ impl Transport {
 
     /// One exchange, never retried, with everything known of a failure.
     pub fn exchange(&self, req: &Request) -> std::result::Result<Reply, Failure> {
-        let url = format!("{}{}", self.base_url, req.path);
-        let shown = self.shown.url(req.path);
+        let url = self.url(req.path);
         let sent = Sent::start();
         let result = match req.method {
             Http::Get => self
@@ -174,11 +237,57 @@ impl Transport {
             Http::Post => self
                 .agent
                 .post(&url)
-                .header("Content-Type", "application/json;charset=UTF-8")
+                .header("Content-Type", JSON)
                 .send(req.body.unwrap_or("{}")),
         };
-        let total = req.body.map_or(0, str::len);
+        let total = req.body.map_or(0, str::len) as u64;
+        self.answer(result, req.path, sent, total)
+    }
+
+    /// One POST of a request with documents, streamed (never retried).
+    pub fn post_document(
+        &self,
+        path: &str,
+        doc: &mut Document,
+    ) -> std::result::Result<Reply, Failure> {
+        let url = self.url(path);
+        let total = doc.len();
+        let not_sent = |error| Failure {
+            error,
+            transient: false,
+            reached: Reached::No,
+        };
+        let mut body = doc.reader().map_err(not_sent)?;
+        let sent = Sent::start();
+        let result = self
+            .agent
+            .post(&url)
+            .header("Content-Type", JSON)
+            .header("Content-Length", total.to_string())
+            .send(SendBody::from_reader(&mut body));
+        if let Some(e) = body.failed.take() {
+            return Err(not_sent(e));
+        }
+        self.answer(result, path, sent, total)
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.base_url.len() + path.len());
+        url.push_str(&self.base_url);
+        url.push_str(path);
+        url
+    }
+
+    /// The answer to a request of `path`, or the failure.
+    fn answer(
+        &self,
+        result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        path: &str,
+        sent: Sent,
+        total: u64,
+    ) -> std::result::Result<Reply, Failure> {
         let failed = |e| {
+            let shown = self.shown.url(path);
             self.shown
                 .failure(e, &shown, self.timeout_ms, sent.finish(total))
         };
@@ -190,21 +299,30 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let (content_type, location) = (header("content-type"), header("location"));
         let status = response.status().as_u16();
-        let body = response
+        let content_type = header("content-type");
+        // Only a redirect's Location is shown.
+        let location = (300..400)
+            .contains(&status)
+            .then(|| header("location"))
+            .flatten();
+        // Read into a buffer of the announced size: no regrowing copies.
+        let announced = response.body().content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);
+        response
             .body_mut()
             .with_config()
             .limit(MAX_REPLY_BYTES)
-            .read_to_vec()
-            .map_err(failed)?;
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| failed(ureq::Error::from(e)))?;
         let answer = Answer {
             status,
             content_type: content_type.as_deref(),
             location: location.as_deref(),
             body,
         };
-        reply::classify(answer, &shown)
+        reply::classify(answer, || self.shown.url(path))
     }
 
     /// One GET of `path`, any HTTP answer being a success (`ywx check`).

@@ -7,14 +7,55 @@
 //! so they count the HTTP bytes. ureq does all I/O of a call on the calling
 //! thread, so per-thread counters need no lock.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
+use ureq::Timeout;
+use ureq::unversioned::transport::time::Duration as TimeoutDuration;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
 thread_local! {
     /// (bytes written, bytes read) on this thread, ever. No destructor: it
     /// stays readable during thread teardown.
     static IO: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+thread_local! {
+    /// Run right before the next request of this thread is written.
+    static BEFORE_SEND: RefCell<Option<Hook>> = const { RefCell::new(None) };
+}
+
+/// What runs right before a request is written; false: do not send it.
+pub type Hook = Box<dyn FnOnce() -> bool>;
+
+/// Why a request was not written: its [`Hook`] said so.
+pub const HELD_BACK: &str = "ywx: request held back before it was written";
+
+/// A hook armed for the requests of this thread until dropped.
+pub struct BeforeSend(());
+
+impl BeforeSend {
+    /// Arms `hook`: it runs once, right before the first byte of the next
+    /// request made on this thread is written — after the connection (and
+    /// TLS) is up, and not at all when none could be made.
+    pub fn arm(hook: Hook) -> BeforeSend {
+        let _ = BEFORE_SEND.try_with(|h| *h.borrow_mut() = Some(hook));
+        BeforeSend(())
+    }
+}
+
+impl Drop for BeforeSend {
+    fn drop(&mut self) {
+        let _ = BEFORE_SEND.try_with(|h| h.borrow_mut().take());
+    }
+}
+
+/// Runs the armed hook, if any: whether to write.
+fn fire() -> bool {
+    let hook = BEFORE_SEND
+        .try_with(|h| h.borrow_mut().take())
+        .ok()
+        .flatten();
+    hook.is_none_or(|h| h())
 }
 
 fn counters() -> (u64, u64) {
@@ -53,17 +94,34 @@ impl Sent {
         Sent(counters())
     }
 
-    pub fn finish(&self, body: usize) -> Progress {
+    pub fn finish(&self, body: u64) -> Progress {
         let (w, r) = counters();
         Progress {
             written: w.wrapping_sub(self.0.0),
             read: r.wrapping_sub(self.0.1),
-            body: body as u64,
+            body,
         }
     }
 }
 
-/// The last link of the connector chain: counts what passes.
+/// Socket timeouts are set in steps of this much: ureq hands each I/O the
+/// time left of its phase, which differs by microseconds from call to call,
+/// and its TCP transport sets the socket option whenever it differs. Rounded
+/// up to a step, it stays the same from one call to the next (no system
+/// call); a deadline may then be overrun by at most one step.
+const TIMEOUT_STEP_MS: u128 = 10;
+
+fn steady(mut timeout: NextTimeout) -> NextTimeout {
+    if let TimeoutDuration::Exact(left) = timeout.after {
+        let ms = left.as_millis().div_ceil(TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS;
+        let ms = u64::try_from(ms).unwrap_or(u64::MAX);
+        timeout.after = TimeoutDuration::Exact(std::time::Duration::from_millis(ms));
+    }
+    timeout
+}
+
+/// The last link of the connector chain: counts what passes, and writes
+/// each request in one write.
 #[derive(Debug)]
 pub struct Recorder;
 
@@ -75,37 +133,138 @@ impl Connector<Box<dyn Transport>> for Recorder {
         _: &ConnectionDetails,
         chained: Option<Box<dyn Transport>>,
     ) -> Result<Option<Recording>, ureq::Error> {
-        Ok(chained.map(Recording))
+        Ok(chained.map(|inner| Recording {
+            inner,
+            head: Vec::new(),
+            spill: Vec::new(),
+            used: false,
+        }))
     }
 }
 
+/// The final transport of a connection, wrapped.
+///
+/// ureq writes a request's head and then its body, each with a
+/// `transmit_output` of its own: two `send`s, and on loopback the gateway
+/// wakes twice. Here the head is held back (copied aside; ureq writes the
+/// body where the head was) and goes out with the first piece of the body
+/// in one write, or alone when the answer is awaited (a request without a
+/// body).
 #[derive(Debug)]
-pub struct Recording(Box<dyn Transport>);
+pub struct Recording {
+    inner: Box<dyn Transport>,
+    /// The request head, held until the body (or the wait for the answer).
+    head: Vec<u8>,
+    /// The end of a body piece that did not fit beside the head.
+    spill: Vec<u8>,
+    /// I/O happened since the pool last probed the connection.
+    used: bool,
+}
 
-impl Transport for Recording {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        self.0.buffers()
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.0.transmit_output(amount, timeout)?;
+impl Recording {
+    fn transmit(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if !fire() {
+            return Err(ureq::Error::Io(std::io::Error::other(HELD_BACK)));
+        }
+        self.inner.transmit_output(amount, timeout)?;
         add(amount as u64, 0);
         Ok(())
     }
 
+    /// Sends the held head alone (in pieces if it is larger than the
+    /// output buffer).
+    fn flush_head(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let mut head = std::mem::take(&mut self.head);
+        let mut sent = Ok(());
+        let mut at = 0;
+        while at < head.len() && sent.is_ok() {
+            let out = self.inner.buffers().output();
+            let n = out.len().min(head.len() - at);
+            out[..n].copy_from_slice(&head[at..at + n]);
+            sent = self.transmit(n, timeout);
+            at += n;
+        }
+        head.clear();
+        self.head = head;
+        sent
+    }
+
+    /// Sends the held head and the `amount` bytes ureq put at the start of
+    /// the output buffer: in one write when both fit in the buffer.
+    fn with_head(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let h = self.head.len();
+        let out = self.inner.buffers().output();
+        let fits = out.len().saturating_sub(h).min(amount);
+        let over = amount - fits;
+        self.spill.clear();
+        self.spill.extend_from_slice(&out[fits..amount]);
+        out.copy_within(..fits, h);
+        out[..h].copy_from_slice(&self.head);
+        self.head.clear();
+        self.transmit(h + fits, timeout)?;
+        if over > 0 {
+            self.inner.buffers().output()[..over].copy_from_slice(&self.spill);
+            self.transmit(over, timeout)?;
+        }
+        Ok(())
+    }
+}
+
+impl Transport for Recording {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.used = true;
+        let timeout = steady(timeout);
+        if timeout.reason == Timeout::SendRequest {
+            let out = self.inner.buffers().output();
+            let room = out.len() / 2;
+            self.head.extend_from_slice(&out[..amount]);
+            if self.head.len() <= room {
+                // Held, with room for the body beside it.
+                return Ok(());
+            }
+            return self.flush_head(timeout);
+        }
+        if self.head.is_empty() {
+            return self.transmit(amount, timeout);
+        }
+        self.with_head(amount, timeout)
+    }
+
+    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.flush_head(steady(timeout))?;
+        if self.inner.buffers().can_use_input() {
+            return Ok(true);
+        }
+        self.await_input(timeout)
+    }
+
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let before = self.0.buffers().input().len();
-        let progress = self.0.await_input(timeout)?;
-        let after = self.0.buffers().input().len();
+        self.used = true;
+        let timeout = steady(timeout);
+        self.flush_head(timeout)?;
+        let before = self.inner.buffers().input().len();
+        let progress = self.inner.await_input(timeout)?;
+        let after = self.inner.buffers().input().len();
         add(0, after.saturating_sub(before) as u64);
         Ok(progress)
     }
 
+    /// ureq probes a connection (three system calls on TCP) when it goes
+    /// back to the pool and again when it is taken out. The first probe,
+    /// right after the answer was read, is skipped: the second finds
+    /// whatever the first would have (bytes after the answer, a close).
     fn is_open(&mut self) -> bool {
-        self.0.is_open()
+        if std::mem::take(&mut self.used) {
+            return true;
+        }
+        self.inner.is_open()
     }
 
     fn is_tls(&self) -> bool {
-        self.0.is_tls()
+        self.inner.is_tls()
     }
 }

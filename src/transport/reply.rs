@@ -7,6 +7,7 @@
 use encoding_rs::GB18030;
 use serde_json::{Value, json};
 
+use super::peek::{Peeked, Status, peek};
 use super::{Failure, Reached, Reply};
 use crate::codes;
 use crate::error::Error;
@@ -27,14 +28,16 @@ pub struct Answer<'a> {
     pub body: Vec<u8>,
 }
 
-/// Classifies an HTTP response to a request of `url` (as messages show it).
-pub fn classify(answer: Answer, url: &str) -> Result<Reply, Failure> {
+/// Classifies an HTTP response to a request of `url` (as messages show
+/// it; made only for a message).
+pub fn classify(answer: Answer, url: impl Fn() -> String) -> Result<Reply, Failure> {
     let status = answer.status;
     let gbk = declares_gbk(answer.content_type);
     if (300..400).contains(&status) {
-        return Err(redirect(&answer, url));
+        return Err(redirect(&answer, &url()));
     }
     if !(200..300).contains(&status) {
+        let url = url();
         let body = shown_body(&answer.body, gbk);
         let error = Error::new(
             &codes::GATEWAY_HTTP,
@@ -47,40 +50,42 @@ pub fn classify(answer: Answer, url: &str) -> Result<Reply, Failure> {
         .with_data(json!({"httpStatus": status, "body": body}));
         return Err(Failure::answered(error, is_transient(status)));
     }
-    let text = decode(&answer.body, gbk).map_err(|why| bad_reply(url, status, &why))?;
-    let mut json: Value = serde_json::from_str(&text).map_err(|_| {
+    let text = decode(answer.body, gbk).map_err(|why| bad_reply(&url(), status, &why))?;
+    let not_json = |text: &str| {
         bad_reply(
-            url,
+            &url(),
             status,
-            &format!("不是 JSON（开头是：{}）", snippet(&text)),
+            &format!("不是 JSON（开头是：{}）", snippet(text)),
         )
-    })?;
-    let normalised = match json.get("status") {
-        Some(Value::String(_)) => None,
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        Some(other) => {
-            let what = match other {
-                Value::Null => "null",
-                Value::Object(_) => "一个对象",
-                Value::Array(_) => "一个数组",
-                _ => "不是字符串或整数",
-            };
-            return Err(bad_reply(url, status, &format!("其中的 status 是{what}")));
-        }
-        None if json.is_object() => {
-            return Err(bad_reply(url, status, "其中没有 status 字段"));
-        }
-        None => return Err(bad_reply(url, status, "不是 JSON 对象")),
     };
-    let text = match normalised {
+    let (status_is, unique_id) = match peek(&text).map_err(|_| not_json(&text))? {
+        Peeked::NotObject => return Err(bad_reply(&url(), status, "不是 JSON 对象")),
+        Peeked::Object { status, unique_id } => (status, unique_id),
+    };
+    let what = match status_is {
+        // Passed on unchanged, never parsed whole here.
+        Status::Text(s) => {
+            return Ok(Reply {
+                text,
+                status: s,
+                unique_id,
+                json: Default::default(),
+            });
+        }
         // "status": 0 → "0", so that HIS code compares strings.
-        Some(s) => {
-            json["status"] = Value::String(s);
-            json.to_string()
+        Status::Integer => {
+            let mut json: Value = serde_json::from_str(&text).map_err(|_| not_json(&text))?;
+            let n = json.get("status").and_then(crate::value::as_text);
+            json["status"] = Value::String(n.unwrap_or_default());
+            return Ok(Reply::local(json));
         }
-        None => text,
+        Status::Missing => "其中没有 status 字段",
+        Status::Null => "其中的 status 是null",
+        Status::Object => "其中的 status 是一个对象",
+        Status::Array => "其中的 status 是一个数组",
+        Status::Other => "其中的 status 是不是字符串或整数",
     };
-    Ok(Reply { text, json })
+    Err(bad_reply(&url(), status, what))
 }
 
 /// Whether the Content-Type declares GBK (or its relatives).
@@ -96,15 +101,17 @@ fn declares_gbk(content_type: Option<&str>) -> bool {
 
 /// The body as text: a UTF-8 BOM skipped, a declared GBK decoded, invalid
 /// UTF-8 refused (never silently replaced characters).
-fn decode(body: &[u8], gbk: bool) -> Result<String, String> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+fn decode(mut body: Vec<u8>, gbk: bool) -> Result<String, String> {
+    if body.starts_with(b"\xEF\xBB\xBF") {
+        body.drain(..3);
+    }
     if gbk {
         return GB18030
-            .decode_without_bom_handling_and_without_replacement(body)
+            .decode_without_bom_handling_and_without_replacement(&body)
             .map(|s| s.into_owned())
             .ok_or_else(|| "声明为 GBK，但不是合法的 GBK 文本".to_string());
     }
-    String::from_utf8(body.to_vec()).map_err(|e| {
+    String::from_utf8(body).map_err(|e| {
         format!(
             "不是合法的 UTF-8 文本（第 {} 个字节起无效），也没有声明 charset=GBK",
             e.utf8_error().valid_up_to() + 1
@@ -196,14 +203,14 @@ mod tests {
                 location: None,
                 body: body.to_vec(),
             },
-            "http://gw/x",
+            || "http://gw/x".into(),
         )
     }
 
     #[test]
     fn the_gateways_answer_and_what_is_not() {
         let r = answer(200, "application/json", br#"{"status":0,"message":"ok"}"#).unwrap();
-        assert_eq!(r.json["status"], "0");
+        assert_eq!(r.json()["status"], "0");
         assert!(r.text.contains(r#""status":"0""#), "{}", r.text);
         let r = answer(200, "application/json", br#"{"status":"1","message":"x"}"#).unwrap();
         assert_eq!(
@@ -253,11 +260,11 @@ mod tests {
             .0
             .into_owned();
         let r = answer(200, "application/json;charset=GBK", &gbk).unwrap();
-        assert_eq!(r.json["message"], "未授权");
+        assert_eq!(r.json()["message"], "未授权");
         let e = answer(200, "application/json", &gbk).unwrap_err();
         assert_eq!(e.error.code.number, 3002);
         let r = answer(200, "application/json", b"\xEF\xBB\xBF{\"status\":\"0\"}").unwrap();
-        assert_eq!(r.json["status"], "0");
+        assert_eq!(r.json()["status"], "0");
         let long = vec![b'x'; 10_000];
         let e = answer(502, "text/html", &long).unwrap_err();
         assert_eq!(e.error.data["body"].as_str().unwrap().len(), BODY_SHOWN);

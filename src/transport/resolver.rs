@@ -1,6 +1,5 @@
 //! A resolver that asks the system once a minute per host.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,9 @@ const DNS_TTL: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 pub struct CachingResolver {
     inner: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+    /// (scheme, authority, when, addresses): a few gateways at most, looked
+    /// up without allocating.
+    cache: Mutex<Vec<(String, String, Instant, ResolvedSocketAddrs)>>,
 }
 
 impl Resolver for CachingResolver {
@@ -30,29 +31,29 @@ impl Resolver for CachingResolver {
         config: &AgentConfig,
         timeout: NextTimeout,
     ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
-        let key = match (uri.scheme(), uri.authority()) {
-            (Some(scheme), Some(authority)) => DefaultResolver::host_and_port(scheme, authority),
-            _ => None,
-        };
-        let Some(key) = key else {
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return self.inner.resolve(uri, config, timeout);
         };
+        let authority = authority.as_str();
         let cached = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some((at, addrs)) = cached
-            && at.elapsed() < DNS_TTL
-        {
+            .iter()
+            .find(|(s, a, at, _)| s == scheme && a == authority && at.elapsed() < DNS_TTL)
+            .map(|(.., addrs)| addrs.clone());
+        if let Some(addrs) = cached {
             return Ok(addrs);
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, (Instant::now(), addrs.clone()));
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|(s, a, at, _)| at.elapsed() < DNS_TTL && !(s == scheme && a == authority));
+        cache.push((
+            scheme.to_string(),
+            authority.to_string(),
+            Instant::now(),
+            addrs.clone(),
+        ));
         Ok(addrs)
     }
 }

@@ -1,0 +1,290 @@
+//! The few fields of an answer the library reads itself — `status` and
+//! `data.uniqueId` — taken in one pass over the text, which is checked to
+//! be JSON all through, without building it: most answers are passed on
+//! as text, and parsing them whole would cost more than the rest of a call.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// What `status` is.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    Missing,
+    Text(String),
+    /// An integer: the text must be rewritten with it as a string.
+    Integer,
+    Null,
+    Object,
+    Array,
+    /// A fraction or a boolean.
+    Other,
+}
+
+/// An answer, peeked at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Peeked {
+    NotObject,
+    Object {
+        status: Status,
+        unique_id: Option<String>,
+    },
+}
+
+/// Peeks at a JSON text; an error when it is not JSON.
+pub fn peek(text: &str) -> serde_json::Result<Peeked> {
+    serde_json::from_str(text)
+}
+
+/// The kind of a JSON value (anything is consumed, nothing kept but for
+/// strings, numbers and booleans as text).
+enum Any {
+    Text(String),
+    Integer(String),
+    Other(Option<String>),
+    Null,
+    Object,
+    Array,
+}
+
+impl Any {
+    /// As `value::as_text` reads it.
+    fn text(self) -> Option<String> {
+        match self {
+            Any::Text(s) | Any::Integer(s) => Some(s),
+            Any::Other(s) => s,
+            _ => None,
+        }
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> Visitor<'de> for AnyVisitor {
+    type Value = Any;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Any, E> {
+        Ok(Any::Other(Some(v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Any, E> {
+        Ok(Any::Integer(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Any, E> {
+        Ok(Any::Integer(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Any, E> {
+        Ok(Any::Other(
+            serde_json::Number::from_f64(v).map(|n| n.to_string()),
+        ))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Any, E> {
+        Ok(Any::Text(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Any, E> {
+        Ok(Any::Text(v))
+    }
+    fn visit_unit<E>(self) -> Result<Any, E> {
+        Ok(Any::Null)
+    }
+    fn visit_none<E>(self) -> Result<Any, E> {
+        Ok(Any::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Any, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Any::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Any, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Any::Object)
+    }
+}
+
+impl<'de> Deserialize<'de> for Any {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Any, D::Error> {
+        d.deserialize_any(AnyVisitor)
+    }
+}
+
+/// A key, told apart without allocating.
+enum Key {
+    Status,
+    Data,
+    UniqueId,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "status" => Key::Status,
+                    "data" => Key::Data,
+                    "uniqueId" => Key::UniqueId,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// `data`'s `uniqueId`, when `data` is an object that has one.
+struct UniqueId(Option<String>);
+
+impl<'de> Deserialize<'de> for UniqueId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UniqueId, D::Error> {
+        struct DataVisitor;
+        impl<'de> Visitor<'de> for DataVisitor {
+            type Value = UniqueId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueId, A::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        // The last one wins, as when parsed whole.
+                        Key::UniqueId => id = map.next_value::<Any>()?.text(),
+                        _ => drop(map.next_value::<IgnoredAny>()?),
+                    }
+                }
+                Ok(UniqueId(id))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<UniqueId, A::Error> {
+                AnyVisitor.visit_seq(seq).map(|_| UniqueId(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+            fn visit_unit<E>(self) -> Result<UniqueId, E> {
+                Ok(UniqueId(None))
+            }
+        }
+        d.deserialize_any(DataVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Peeked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Peeked, D::Error> {
+        struct PeekVisitor;
+        impl<'de> Visitor<'de> for PeekVisitor {
+            type Value = Peeked;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Peeked, A::Error> {
+                let (mut status, mut unique_id) = (Status::Missing, None);
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Status => {
+                            status = match map.next_value::<Any>()? {
+                                Any::Text(s) => Status::Text(s),
+                                Any::Integer(_) => Status::Integer,
+                                Any::Other(_) => Status::Other,
+                                Any::Null => Status::Null,
+                                Any::Object => Status::Object,
+                                Any::Array => Status::Array,
+                            }
+                        }
+                        Key::Data => unique_id = map.next_value::<UniqueId>()?.0,
+                        _ => drop(map.next_value::<IgnoredAny>()?),
+                    }
+                }
+                Ok(Peeked::Object { status, unique_id })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Peeked, A::Error> {
+                AnyVisitor.visit_seq(seq).map(|_| Peeked::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<Peeked, E> {
+                Ok(Peeked::NotObject)
+            }
+        }
+        d.deserialize_any(PeekVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(status: Status, unique_id: Option<&str>) -> Peeked {
+        Peeked::Object {
+            status,
+            unique_id: unique_id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn what_is_peeked() {
+        let p = peek(r#"{"status":"0","data":{"uniqueId":"U1","x":[1,{"a":2}]},"m":"é"}"#);
+        assert_eq!(p.unwrap(), object(Status::Text("0".into()), Some("U1")));
+        let p = peek(r#"{"data":{"uniqueId":7},"status":0}"#).unwrap();
+        assert_eq!(p, object(Status::Integer, Some("7")));
+        assert_eq!(
+            peek(r#"{"status":"1","status":null}"#).unwrap(),
+            object(Status::Null, None)
+        );
+        assert_eq!(
+            peek(r#"{"st\u0061tus":"2","data":"x"}"#).unwrap(),
+            object(Status::Text("2".into()), None)
+        );
+        assert_eq!(
+            peek(r#"{"status":1.5}"#).unwrap(),
+            object(Status::Other, None)
+        );
+        assert_eq!(
+            peek(r#"{"status":{}}"#).unwrap(),
+            object(Status::Object, None)
+        );
+        assert_eq!(
+            peek(r#"{"status":[0]}"#).unwrap(),
+            object(Status::Array, None)
+        );
+        assert_eq!(
+            peek(r#"{"message":"x"}"#).unwrap(),
+            object(Status::Missing, None)
+        );
+        assert_eq!(peek("[1,2]").unwrap(), Peeked::NotObject);
+        assert_eq!(peek("\"s\"").unwrap(), Peeked::NotObject);
+        assert!(peek(r#"{"status":"0"} x"#).is_err());
+        assert!(peek(r#"{"status":"0","data":{"a":tru}}"#).is_err());
+        assert!(peek("<html>").is_err());
+    }
+}
