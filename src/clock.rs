@@ -7,6 +7,14 @@
 
 use chrono::NaiveDateTime;
 
+/// The local time `offset_ms` from now in the gateway's format,
+/// `yyyy-MM-dd HH:mm:ss` (outbox timestamps, 5.1.1 look-ups).
+pub fn text_at(offset_ms: i64) -> String {
+    (now() + chrono::Duration::milliseconds(offset_ms))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// Now, in the local time zone.
 #[cfg(unix)]
 pub fn now() -> NaiveDateTime {

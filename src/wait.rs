@@ -47,14 +47,14 @@ fn poll(
     request: Value,
     value: &Value,
     what: &str,
-    done: impl Fn(&Value) -> bool,
+    done: impl Fn(&Reply) -> bool,
 ) -> Result<Reply> {
     let (timeout, interval) = limits(value)?;
     let client = session.client()?;
     let deadline = Instant::now() + timeout;
     loop {
         let reply = gateway::call(client, ep, request.clone())?;
-        if done(reply.json()) {
+        if done(&reply) {
             return Ok(reply);
         }
         if Instant::now() + interval > deadline {
@@ -71,10 +71,6 @@ fn poll(
     }
 }
 
-fn status_is_zero(v: &Value) -> bool {
-    v.get("status").and_then(as_text).as_deref() == Some("0")
-}
-
 /// `ywx_sign_wait`: until the order leaves state 0 (待处理) or 10 (未领取).
 pub fn sign(session: &Session, value: Value) -> Result<Reply> {
     let unique_id = required(&value, "uniqueId")?;
@@ -85,11 +81,11 @@ pub fn sign(session: &Session, value: Value) -> Result<Reply> {
         request,
         &value,
         "医师签名",
-        |v| {
-            if !status_is_zero(v) {
+        |r| {
+            if !r.is_ok() {
                 return true;
             }
-            let state = v.pointer("/data/status").and_then(as_text);
+            let state = r.json().pointer("/data/status").and_then(as_text);
             !matches!(state.as_deref(), Some("0") | Some("10") | None)
         },
     )
@@ -109,11 +105,11 @@ pub fn selfsign(session: &Session, value: Value) -> Result<Reply> {
         json!({"body": body}),
         &value,
         "自动签授权",
-        |v| {
-            if !status_is_zero(v) {
+        |r| {
+            if !r.is_ok() {
                 return true;
             }
-            let step = v.pointer("/data/grantStep").and_then(as_text);
+            let step = r.json().pointer("/data/grantStep").and_then(as_text);
             matches!(step.as_deref(), Some("1") | Some("2"))
         },
     )
@@ -121,10 +117,8 @@ pub fn selfsign(session: &Session, value: Value) -> Result<Reply> {
 
 /// Whether tokeninfo says "not yet scanned": the real gateway answers
 /// `{"status":"1","message":"未授权"}` without `data` until the doctor scans.
-fn not_scanned_yet(v: &Value) -> bool {
-    let status = v.get("status").and_then(as_text);
-    let message = v.get("message").and_then(as_text).unwrap_or_default();
-    status.as_deref() == Some("1") && message.contains("未授权")
+fn not_scanned_yet(r: &Reply) -> bool {
+    r.status == "1" && r.message().contains("未授权")
 }
 
 /// `ywx_oauth_wait`: while tokeninfo says "not yet scanned", and no longer:
@@ -141,6 +135,6 @@ pub fn oauth(session: &Session, value: Value) -> Result<Reply> {
         request,
         &value,
         "医师扫码登录",
-        |v| !not_scanned_yet(v),
+        |r| !not_scanned_yet(r),
     )
 }

@@ -107,10 +107,8 @@ fn method_name(method: *const c_char) -> Result<String, Error> {
             &codes::UNKNOWN_METHOD,
             "method 不能是 NULL 指针，例如传 \"sign_data\"",
         )),
-        Some(b) => Ok(String::from_utf8_lossy(b)
-            .trim()
-            .trim_start_matches("ywx_")
-            .to_string()),
+        // `methods::find` takes the name with or without `ywx_`.
+        Some(b) => Ok(String::from_utf8_lossy(b).into_owned()),
     }
 }
 

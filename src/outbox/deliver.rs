@@ -107,10 +107,6 @@ pub struct Pass {
     pub unreachable: Option<String>,
 }
 
-pub fn is_ok(reply: &Reply) -> bool {
-    reply.status == "0"
-}
-
 impl Shared {
     /// Claims the next deliverable item (or item `only`).
     fn claim(&self, only: Option<i64>) -> Result<Option<Claimed>> {
@@ -244,7 +240,7 @@ impl Shared {
         match post(via, path, &body) {
             Ok(reply) => {
                 self.health.answered();
-                if is_ok(&reply) {
+                if reply.is_ok() {
                     let record = Record::finish(item.seq, State::Delivered, &reply.text, None);
                     return (Outcome::Delivered(reply), record);
                 }

@@ -42,7 +42,7 @@ use crate::config;
 use crate::error::{Error, Result};
 use crate::transport::{BeforeSend, Failure, Hook, Reached, Reply, Transport};
 use crate::value::{as_text, to_json};
-use deliver::{Health, Outcome, is_ok, post};
+use deliver::{Health, Outcome, post};
 use items::Begun;
 use store::{Key, State, Store, now_ms};
 use worker::Worker;
@@ -217,7 +217,7 @@ impl Outbox {
         let fresh = match begun.take() {
             // The urId was delivered or is queued: the push was held back.
             Some(Begun::Delivered(Some(text))) => {
-                if let Some(reply) = parse_reply(text) {
+                if let Some(reply) = Reply::stored(text) {
                     return Ok(reply);
                 }
                 None
@@ -230,7 +230,7 @@ impl Outbox {
             Ok(reply) => {
                 s.health.answered();
                 if let Some((seq, existed)) = fresh {
-                    let state = if is_ok(&reply) {
+                    let state = if reply.is_ok() {
                         State::Delivered
                     } else {
                         State::Failed
@@ -311,10 +311,6 @@ fn key_of(push: &Push) -> Option<Key> {
     })
 }
 
-fn parse_reply(text: String) -> Option<Reply> {
-    Reply::stored(text)
-}
-
 impl Shared {
     fn retry_interval(&self) -> Duration {
         Duration::from_millis(self.settings.retry_interval_ms.max(1))
@@ -336,7 +332,7 @@ impl Shared {
             }
         }
         match self.store.answer_of(seq)? {
-            Some(text) => parse_reply(text).ok_or_else(|| self.queued_error(key, None)),
+            Some(text) => Reply::stored(text).ok_or_else(|| self.queued_error(key, None)),
             None => Err(self.queued_error(key, None)),
         }
     }
@@ -398,7 +394,7 @@ impl Shared {
         unknown: bool,
     ) -> Result<Reply> {
         match self.store.enqueue(key, request, why, unknown) {
-            Ok(Some(text)) => parse_reply(text).ok_or_else(|| self.queued_error(key, Some(why))),
+            Ok(Some(text)) => Reply::stored(text).ok_or_else(|| self.queued_error(key, Some(why))),
             Ok(None) => {
                 // No wake-up: the gateway is down; the thread's timer retries.
                 self.maybe_queued.store(true, Ordering::SeqCst);

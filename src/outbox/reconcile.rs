@@ -88,12 +88,9 @@ fn listed(reply: &Reply) -> Result<&Value, Failure> {
     }
 }
 
-/// A time (ms since the epoch) in the gateway's format, in local time
-/// (from `clock`, which works in thread teardown too).
+/// A time (ms since the epoch) in the gateway's format, in local time.
 fn local(ms: i64) -> String {
-    (crate::clock::now() + chrono::Duration::milliseconds(ms - now_ms()))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    crate::clock::text_at(ms - now_ms())
 }
 
 /// The answer recorded for an item reconciliation found at the gateway.

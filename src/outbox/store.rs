@@ -116,7 +116,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn local_time() -> String {
-    crate::clock::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::clock::text_at(0)
 }
 
 impl Store {

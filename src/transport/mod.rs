@@ -112,6 +112,11 @@ impl Reply {
         self.json.take().unwrap_or_default()
     }
 
+    /// Whether the gateway said "0" (success).
+    pub fn is_ok(&self) -> bool {
+        self.status == "0"
+    }
+
     /// `message`, as text ("" when absent).
     pub fn message(&self) -> String {
         self.json()

@@ -232,7 +232,7 @@ fn call(args: &Args, method: &str, request: &str) -> u8 {
         },
         r => r.to_string(),
     };
-    let answer = ywx::call(method.trim_start_matches("ywx_"), &text);
+    let answer = ywx::call(method, &text);
     let v: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
     if args.json {
         out!("{answer}");
