@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# An independent check of issue 14: libcurl keep-alive POSTs vs
+# ywx_sign_status through the C ABI, against a ywx-sim process on loopback.
+# Needs libcurl's headers (Debian: libcurl4-openssl-dev).
+#   scripts/curl-bench.sh [seconds-per-window]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --lib -p ywx >&2
+cargo build --release -p ywx-sim >&2
+out=target/curl-bench
+mkdir -p "$out"
+gcc -O2 -o "$out/harness" benches/curl/harness.c -Iinclude -Ltarget/release -lywx -lcurl -lpthread \
+    -Wl,-rpath,"$PWD/target/release"
+target/release/ywx-sim --addr 127.0.0.1:0 > "$out/sim.out" &
+sim=$!
+trap 'kill $sim 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    grep -q listening "$out/sim.out" 2>/dev/null && break
+    sleep 0.05
+done
+base=$(sed -n 's/^listening on //p' "$out/sim.out" | head -1)
+"$out/harness" "$base" "${1:-1}"
