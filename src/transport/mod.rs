@@ -550,7 +550,7 @@ mod tests {
         );
 
         // Their slots are free again: a new thread takes the first.
-        let first = std::thread::scope(|s| s.spawn(|| slot::of_this_thread()).join().unwrap());
+        let first = std::thread::scope(|s| s.spawn(slot::of_this_thread).join().unwrap());
         assert_eq!(first, 0, "an ended thread's slot is given back");
     }
 }
