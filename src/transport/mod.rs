@@ -4,6 +4,7 @@
 //! failure from the code table (`errors.rs` for what went wrong on the way,
 //! `reply.rs` for what counts as the gateway's answer).
 
+mod agents;
 mod errors;
 mod peek;
 mod record;
@@ -15,13 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector};
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, SendBody};
 
 use crate::attach::Document;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::value::as_text;
+use agents::{AGENTS, Shared, slot};
 pub use record::{BeforeSend, Hook};
 use record::{Recorder, Sent};
 use reply::Answer;
@@ -156,16 +158,6 @@ impl Failure {
         }
     }
 }
-
-/// How many agents (each with its own connection pool) a transport has.
-///
-/// ureq's pool is one `Mutex`, and it probes a pooled connection (three
-/// system calls on TCP) while holding it: threads calling at the same time
-/// queue there and sleep on it (3 futex calls per call at 2 threads,
-/// throughput −15 %: `scripts/curl-bench.sh`). Each thread uses one agent
-/// (`slot`), so up to this many threads calling at once never meet on a
-/// lock. At most 32.
-const AGENTS: usize = 8;
 
 pub struct Transport {
     /// [`AGENTS`] agents alike but for their pools (and DNS caches).
@@ -383,91 +375,6 @@ impl Transport {
     }
 }
 
-/// Which agent a thread uses: the lowest slot no living thread holds,
-/// taken at its first call and given back when it ends, so that threads
-/// alive at the same time (up to [`AGENTS`]) never share one, however many
-/// come and go (a .NET thread pool, say). Beyond that, in turn.
-mod slot {
-    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-
-    use super::AGENTS;
-
-    /// Bit n set: slot n is held by a living thread.
-    static HELD: AtomicU32 = AtomicU32::new(0);
-    /// For threads beyond [`AGENTS`].
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-    struct Slot {
-        index: usize,
-        held: bool,
-    }
-
-    impl Drop for Slot {
-        fn drop(&mut self) {
-            if self.held {
-                HELD.fetch_and(!(1 << self.index), Ordering::AcqRel);
-            }
-        }
-    }
-
-    fn take() -> Slot {
-        let mut held = HELD.load(Ordering::Acquire);
-        loop {
-            let free = (!held).trailing_zeros() as usize;
-            if free >= AGENTS {
-                let index = NEXT.fetch_add(1, Ordering::Relaxed) % AGENTS;
-                return Slot { index, held: false };
-            }
-            match HELD.compare_exchange_weak(
-                held,
-                held | 1 << free,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    return Slot {
-                        index: free,
-                        held: true,
-                    };
-                }
-                Err(now) => held = now,
-            }
-        }
-    }
-
-    thread_local! {
-        static SLOT: Slot = take();
-    }
-
-    /// The calling thread's slot; 0 during its teardown (a call from a
-    /// thread-local destructor).
-    pub fn of_this_thread() -> usize {
-        SLOT.try_with(|s| s.index).unwrap_or(0)
-    }
-}
-
-/// A connector used by several agents.
-#[derive(Debug)]
-struct Shared<C>(Arc<C>);
-
-impl<C> Clone for Shared<C> {
-    fn clone(&self) -> Self {
-        Shared(self.0.clone())
-    }
-}
-
-impl<C: Connector> Connector for Shared<C> {
-    type Out = C::Out;
-
-    fn connect(
-        &self,
-        details: &ConnectionDetails,
-        chained: Option<()>,
-    ) -> std::result::Result<Option<C::Out>, ureq::Error> {
-        self.0.connect(details, chained)
-    }
-}
-
 fn tls_config(config: &Config) -> Result<TlsConfig> {
     let tls = &config.tls;
     let mut builder = TlsConfig::builder();
@@ -509,48 +416,4 @@ fn backoff(base_ms: u64, attempt: u32) -> Duration {
         .unwrap_or(0);
     let jitter = if exp > 1 { nanos % (exp / 2 + 1) } else { 0 };
     Duration::from_millis(exp + jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Threads calling at once each have an agent (and so a connection
-    /// pool) of their own, up to [`AGENTS`] threads.
-    #[test]
-    fn threads_calling_at_once_do_not_share_a_pool() {
-        let config = Config::parse(
-            r#"{"baseUrl":"http://127.0.0.1:9","clientId":"1","clientSecret":"2"}"#,
-            None,
-        )
-        .unwrap();
-        let transport = Transport::new(&config).unwrap();
-        let barrier = std::sync::Barrier::new(AGENTS);
-        let mut agents: Vec<usize> = std::thread::scope(|s| {
-            let spawned: Vec<_> = (0..AGENTS)
-                .map(|_| {
-                    s.spawn(|| {
-                        // All alive at once, as callers would be.
-                        barrier.wait();
-                        let agent: *const Agent = transport.agent();
-                        barrier.wait();
-                        assert_eq!(agent, transport.agent(), "a thread keeps its agent");
-                        agent as usize
-                    })
-                })
-                .collect();
-            spawned.into_iter().map(|t| t.join().unwrap()).collect()
-        });
-        agents.sort();
-        agents.dedup();
-        assert_eq!(
-            agents.len(),
-            AGENTS,
-            "threads that call at once share a pool"
-        );
-
-        // Their slots are free again: a new thread takes the first.
-        let first = std::thread::scope(|s| s.spawn(slot::of_this_thread).join().unwrap());
-        assert_eq!(first, 0, "an ended thread's slot is given back");
-    }
 }
