@@ -155,6 +155,38 @@ fn a_thousand_prescriptions_during_an_outage_each_reach_the_gateway_once() {
 }
 
 #[test]
+fn after_an_outage_the_queue_goes_out_over_several_connections_at_once() {
+    let _t = turn();
+    let addr = dead_addr();
+    configure(
+        addr,
+        &outbox_file("parallel"),
+        json!({"outbox": {"background": false}}),
+    );
+    let urs: Vec<String> = (0..64).map(|i| ur_id(&format!("p{i}x"))).collect();
+    for ur in &urs {
+        expect_queued(&push(ur, ywx_sim::SIGNING_DOCTOR), ur);
+    }
+    let sim = gateway_comes_back(addr);
+    let connections = || sim_state(&sim)["connections"].as_u64().unwrap();
+    let before = connections();
+    let r = flush();
+    // Less the one this question itself opens.
+    let opened = connections() - before - 1;
+    assert_eq!(r["data"]["delivered"], 64, "{r}");
+    assert_delivered_once(&sim, &urs);
+    let calls = &sim_state(&sim)["calls"]["/gateway/recipe/synRecipeInfo"];
+    assert_eq!(calls, 64, "no push sent twice");
+    // Each sender has a connection of its own, kept from batch to batch:
+    // one sender alone would have used one.
+    assert!(
+        (2..=8).contains(&opened),
+        "{opened} connections for 64 orders in two batches, sent 4 at a time"
+    );
+    eprintln!("a flush of 64 orders used {opened} connections");
+}
+
+#[test]
 fn the_same_urid_is_queued_once_and_then_answers_with_its_order() {
     let _t = turn();
     let addr = dead_addr();
