@@ -138,9 +138,17 @@ for f in "${folders[@]}"; do
 done
 echo "ok: the four ywx.exe carry a version resource: ywx.exe, $version"
 for f in "${folders[@]}"; do
-  printf '   %-9s ywx.dll %8d bytes, ywx.exe %8d bytes\n' "$f" "$(stat -c %s "dist/$f/ywx.dll")" \
+  size=$(stat -c %s "dist/$f/ywx.dll")
+  printf '   %-9s ywx.dll %8d bytes, ywx.exe %8d bytes\n' "$f" "$size" \
     "$(stat -c %s "dist/$f/ywx.exe")"
+  # issue 14: the DLL is copied onto thousands of PCs (Cargo.toml's
+  # opt-level choices are weighed against this)
+  if [ "$size" -gt $((3 * 1024 * 1024)) ]; then
+    echo "FAIL: dist/$f/ywx.dll is $size bytes, more than 3 MiB"
+    exit 1
+  fi
 done
+echo "ok: the four DLLs are within 3 MiB"
 
 # ---- the test programs ---------------------------------------------------------
 step "compile the C test programs with MinGW"

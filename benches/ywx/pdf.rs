@@ -64,35 +64,48 @@ pub fn run(report: &mut Report) {
     let mut gbk_config = config_for(sim.base_url());
     gbk_config["encoding"] = json!("gbk");
     let pid = std::process::id();
-    init(&utf8_config);
-    push(&format!("warm{pid}"), &path, false);
     let mut raw = RawClient::keep_alive(sim.addr());
-    let (mut utf8, mut gbk, mut floor, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0);
-    // Interleaved: the simulator slows as it stores documents, for all alike.
-    for i in 0..PUSHES {
-        init(&utf8_config);
-        let (t, p) = push(&format!("u{i}p{pid}"), &path, false);
-        utf8.push(t);
-        peak = peak.max(p);
-
+    let mut raw_push = |tag: &str| {
         let mut v: Value =
-            serde_json::from_str(&with_pdf(&format!("r{i}p{pid}"), "pdfBase64", &b64)).unwrap();
+            serde_json::from_str(&with_pdf(tag, "pdfBase64", &b64)).unwrap();
         v["msg"]["head"]["clientId"] = json!(ywx_sim::CLIENT_ID);
         v["msg"]["head"]["clientSecret"] = json!(ywx_sim::CLIENT_SECRET);
         let bytes = RawClient::request(sim.addr(), "/gateway/signInfo/syn", &v.to_string());
         let t = Instant::now();
         let answer = raw.send(&bytes);
-        floor.push(t.elapsed());
+        let took = t.elapsed();
         assert!(String::from_utf8_lossy(&answer).contains("\"status\":\"0\""));
-
-        init(&gbk_config);
-        gbk.push(push(&format!("g{i}p{pid}"), &path, true).0);
+        took
+    };
+    // Two phases, UTF-8 then GBK, each with a client that has pushed once
+    // already (its connection is up, as in a running HIS; the raw client's
+    // is too), pushes interleaved with raw POSTs: the simulator slows as it
+    // stores documents, for both alike.
+    let (mut utf8, mut gbk, mut floor, mut gbk_floor, mut peak) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0);
+    for (config, gbk_mode) in [(&utf8_config, false), (&gbk_config, true)] {
+        init(config);
+        push(&format!("warm{gbk_mode}{pid}"), &path, gbk_mode);
+        raw_push(&format!("rwarm{gbk_mode}{pid}"));
+        for i in 0..PUSHES {
+            let (t, p) = push(&format!("u{i}{gbk_mode}p{pid}"), &path, gbk_mode);
+            let r = raw_push(&format!("r{i}{gbk_mode}p{pid}"));
+            if gbk_mode {
+                gbk.push(t);
+                gbk_floor.push(r);
+            } else {
+                utf8.push(t);
+                floor.push(r);
+                peak = peak.max(p);
+            }
+        }
     }
     init(&utf8_config);
 
     let (um, _) = percentiles(utf8);
     let (rm, _) = percentiles(floor);
     let (gm, _) = percentiles(gbk);
+    let (gr, _) = percentiles(gbk_floor);
     report.add(
         "2 MiB PDF push, median (ywx pdfFile vs raw POST of the same body)",
         ms(um),
@@ -108,10 +121,10 @@ pub fn run(report: &mut Report) {
         Target::AtMost(1.5),
     );
     report.add(
-        "2 MiB PDF push, median (GBK mode vs UTF-8 mode)",
+        "2 MiB PDF push, median (GBK mode vs UTF-8 mode, each against the raw POSTs of its phase)",
         ms(gm),
         ms(um),
-        gm.as_secs_f64() / um.as_secs_f64(),
+        (gm.as_secs_f64() / gr.as_secs_f64()) / (um.as_secs_f64() / rm.as_secs_f64()),
         Target::AtMost(1.05),
     );
     let _ = std::fs::remove_dir_all(dir);
