@@ -66,8 +66,7 @@ pub fn run(report: &mut Report) {
     let pid = std::process::id();
     let mut raw = RawClient::keep_alive(sim.addr());
     let mut raw_push = |tag: &str| {
-        let mut v: Value =
-            serde_json::from_str(&with_pdf(tag, "pdfBase64", &b64)).unwrap();
+        let mut v: Value = serde_json::from_str(&with_pdf(tag, "pdfBase64", &b64)).unwrap();
         v["msg"]["head"]["clientId"] = json!(ywx_sim::CLIENT_ID);
         v["msg"]["head"]["clientSecret"] = json!(ywx_sim::CLIENT_SECRET);
         let bytes = RawClient::request(sim.addr(), "/gateway/signInfo/syn", &v.to_string());

@@ -63,46 +63,45 @@ impl Store {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let k = params![key.method, key.client_id, key.ur_id];
             let existing: Option<(i64, String, Option<String>)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT seq, state, response FROM outbox
                      WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                    k,
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                )?
+                .query_row(k, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             let begun = match existing.map(|(q, s, r)| (q, State::parse(&s), r)) {
                 Some((_, State::Delivered, response)) => Begun::Delivered(response),
                 Some((seq, State::Queued, _)) => Begun::Queued(seq),
                 Some((seq, State::Failed, _)) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'queued', request = ?2, attempts = 1,
                                 last_error = NULL, queued_at = ?3, delivered_at = NULL,
                                 finished_ms = NULL, response = NULL, first_ms = ?4,
                                 unknown = 1, provisional = 1, lease_pid = ?5,
                                 lease_token = ?6, lease_until = ?7
                          WHERE seq = ?1",
-                        params![seq, request, at, now, me.pid, me.token, until],
-                    )?;
+                    )?
+                    .execute(params![seq, request, at, now, me.pid, me.token, until])?;
                     Begun::Fresh { seq, existed: true }
                 }
                 None => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO outbox (method, client_id, ur_id, request, state, attempts,
                                              queued_at, first_ms, unknown, provisional,
                                              lease_pid, lease_token, lease_until)
                          VALUES (?1, ?2, ?3, ?4, 'queued', 1, ?5, ?6, 1, 1, ?7, ?8, ?9)",
-                        params![
-                            key.method,
-                            key.client_id,
-                            key.ur_id,
-                            request,
-                            at,
-                            now,
-                            me.pid,
-                            me.token,
-                            until
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        key.method,
+                        key.client_id,
+                        key.ur_id,
+                        request,
+                        at,
+                        now,
+                        me.pid,
+                        me.token,
+                        until
+                    ])?;
                     Begun::Fresh {
                         seq: tx.last_insert_rowid(),
                         existed: false,
@@ -121,11 +120,9 @@ impl Store {
             return self.finish(seq, state, response, None);
         }
         self.with_db(|c| {
-            c.execute(
-                "DELETE FROM outbox WHERE seq = ?1 AND provisional = 1",
-                params![seq],
-            )
-            .map(drop)
+            c.prepare_cached("DELETE FROM outbox WHERE seq = ?1 AND provisional = 1")?
+                .execute(params![seq])
+                .map(drop)
         })
     }
 
@@ -170,12 +167,13 @@ impl Store {
         self.with_db_sync(true, |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let existing: Option<(String, Option<String>)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT state, response FROM outbox
                      WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                    params![key.method, key.client_id, key.ur_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                )?
+                .query_row(params![key.method, key.client_id, key.ur_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             let k = params![
                 key.method,
@@ -189,23 +187,23 @@ impl Store {
             ];
             let answer = match existing.map(|(s, r)| (State::parse(&s), r)) {
                 None => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO outbox (method, client_id, ur_id, request, state,
                                              last_error, queued_at, first_ms, unknown)
                          VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8)",
-                        k,
-                    )?;
+                    )?
+                    .execute(k)?;
                     None
                 }
                 Some((State::Failed, _)) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'queued', request = ?4, attempts = 0,
                                 last_error = ?5, queued_at = ?6, delivered_at = NULL,
                                 finished_ms = NULL, response = NULL, first_ms = ?7,
                                 unknown = ?8, provisional = 0
                          WHERE method = ?1 AND client_id = ?2 AND ur_id = ?3",
-                        k,
-                    )?;
+                    )?
+                    .execute(k)?;
                     None
                 }
                 Some((State::Delivered, response)) => response,

@@ -226,6 +226,8 @@ fn open(path: &Path) -> std::result::Result<Connection, String> {
     }
     create_private(path).map_err(|e| io_why(&e))?;
     let conn = Connection::open(path).map_err(|e| sqlite_why(&e))?;
+    // Every statement of the outbox stays prepared (rusqlite keeps 16).
+    conn.set_prepared_statement_cache_capacity(64);
     let setup = |c: &Connection| -> rusqlite::Result<()> {
         c.busy_timeout(BUSY_TIMEOUT)?;
         c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
