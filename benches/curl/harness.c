@@ -4,7 +4,8 @@
  * one ywx-sim process on loopback, interleaved.
  *
  *   scripts/curl-bench.sh            (builds everything, starts ywx-sim)
- *   harness BASE_URL [seconds-per-window]
+ *   cargo bench --bench ywx -- curl  (the same, in the bench suite's table)
+ *   harness BASE_URL [seconds-per-window [outbox-file]]
  *
  * Prints the median/p99 latency ratio (1 thread, calls interleaved one by
  * one) and the throughput ratio at 1, 2, 4, 8 and 16 threads (windows
@@ -141,7 +142,7 @@ static long window(enum which side, int threads) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: harness BASE_URL [seconds-per-window]\n");
+        fprintf(stderr, "usage: harness BASE_URL [seconds-per-window [outbox-file]]\n");
         return 2;
     }
     if (argc > 2)
@@ -152,8 +153,8 @@ int main(int argc, char **argv) {
     snprintf(config, sizeof config,
              "{\"baseUrl\":\"%s\",\"clientId\":\"2017070411003376\","
              "\"clientSecret\":\"2017070411003360\",\"log\":{\"dir\":null},"
-             "\"outbox\":{\"path\":\"/tmp/ywx-curl-harness.db\"}}",
-             argv[1]);
+             "\"outbox\":{\"path\":\"%s\"}}",
+             argv[1], argc > 3 ? argv[3] : "/tmp/ywx-curl-harness.db");
     char *r = ywx_init(config);
     if (!strstr(r, "\"status\":\"0\"")) {
         fprintf(stderr, "init: %s\n", r);
