@@ -3,6 +3,8 @@
 # ywx_sign_status through the C ABI, against a ywx-sim process on loopback.
 # Needs libcurl's headers (Debian: libcurl4-openssl-dev).
 #   scripts/curl-bench.sh [seconds-per-window]
+#   scripts/curl-bench.sh --callgrind [calls]   instructions per call of
+#       ywx_sign_status and of curl_easy_perform (valgrind; load-independent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --lib -p ywx >&2
@@ -19,4 +21,14 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 base=$(sed -n 's/^listening on //p' "$out/sim.out" | head -1)
+if [ "${1:-}" = --callgrind ]; then
+  calls=${2:-1000}
+  for f in ywx_sign_status curl_easy_perform; do
+    valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$f" --toggle-collect="$f" \
+      "$out/harness" "$base" count "$calls" 2>"$out/valgrind.$f.log"
+    total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/valgrind.$f.log")
+    echo "$f: $((total / calls)) instructions per call"
+  done
+  exit 0
+fi
 "$out/harness" "$base" "${1:-1}"

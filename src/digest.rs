@@ -108,7 +108,7 @@ impl std::ops::Deref for Digest {
 
 impl std::fmt::Debug for Digest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.bytes[..self.len].fmt(f)
+        (**self).fmt(f)
     }
 }
 

@@ -6,6 +6,8 @@
  *   scripts/curl-bench.sh            (builds everything, starts ywx-sim)
  *   cargo bench --bench ywx -- curl  (the same, in the bench suite's table)
  *   harness BASE_URL [seconds-per-window [outbox-file]]
+ *   harness BASE_URL count N     N calls of each, untimed: for
+ *                                scripts/curl-bench.sh --callgrind
  *
  * Prints the median/p99 latency ratio (1 thread, calls interleaved one by
  * one) and the throughput ratio at 1, 2, 4, 8 and 16 threads (windows
@@ -145,7 +147,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: harness BASE_URL [seconds-per-window [outbox-file]]\n");
         return 2;
     }
-    if (argc > 2)
+    if (argc > 2 && strcmp(argv[2], "count") != 0)
         window_s = atof(argv[2]);
     curl_global_init(CURL_GLOBAL_ALL);
 
@@ -188,9 +190,17 @@ int main(int argc, char **argv) {
     snprintf(body, sizeof body,
              "{\"head\":{\"clientId\":\"2017070411003376\"},\"body\":{\"uniqueId\":\"%s\"}}", uid);
 
-    /* Latency, one thread, interleaved call by call. */
     struct curl_client c;
     curl_client_init(&c);
+    if (argc > 3 && strcmp(argv[2], "count") == 0) {
+        for (int i = atoi(argv[3]); i > 0; i--) {
+            ours_call();
+            curl_call(&c);
+        }
+        return 0;
+    }
+
+    /* Latency, one thread, interleaved call by call. */
     for (int i = 0; i < 500; i++) {
         curl_call(&c);
         ours_call();

@@ -305,10 +305,11 @@ impl Shared {
     /// also waits for items another thread or process is delivering.
     ///
     /// Items are claimed a batch at a time, in one transaction, sent by
-    /// [`SENDERS`] threads at once, each over its own keep-alive connection,
-    /// and what became of them written in one transaction per batch. Until then they stay
-    /// leased: should the process die in between, their outcome is unknown
-    /// and they are reconciled before any re-send.
+    /// [`SENDERS`] threads at once, each over its own keep-alive
+    /// connection, and what became of them written in one transaction per
+    /// batch. Until then they stay leased: should the process die in
+    /// between, their outcome is unknown and they are reconciled before any
+    /// re-send.
     pub fn pass(
         &self,
         ur_id: Option<&str>,
@@ -390,7 +391,7 @@ impl Shared {
             (done, records)
         };
         let senders = SENDERS.min(batch.len());
-        let mut results = std::thread::scope(|scope| {
+        let results = std::thread::scope(|scope| {
             let helpers: Vec<_> = (1..senders).map(|_| scope.spawn(send)).collect();
             let mut results = vec![send()];
             for h in helpers {
@@ -401,10 +402,10 @@ impl Shared {
             }
             results
         });
-        let mut outcomes: Vec<(usize, Outcome)> = Vec::with_capacity(batch.len());
-        for (done, recs) in &mut results {
-            records.append(recs);
-            outcomes.append(done);
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (done, recs) in results {
+            records.extend(recs);
+            outcomes.extend(done);
         }
         outcomes.sort_by_key(|(i, _)| *i);
         for (i, outcome) in outcomes {

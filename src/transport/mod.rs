@@ -1,6 +1,6 @@
-//! HTTP to the gateway: keep-alive agents shared by the calling threads,
-//! timeouts, proxy, TLS, retries of idempotent calls. Knows nothing of endpoints: it sends a
-//! method, a path and a body, and returns the gateway's answer or a
+//! HTTP to the gateway: keep-alive agents (a pool per calling thread,
+//! `agents.rs`), timeouts, proxy, TLS, retries of idempotent calls. Knows
+//! nothing of endpoints: it sends a method, a path and a body, and returns the gateway's answer or a
 //! failure from the code table (`errors.rs` for what went wrong on the way,
 //! `reply.rs` for what counts as the gateway's answer).
 
@@ -23,7 +23,7 @@ use crate::attach::Document;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::value::as_text;
-use agents::{AGENTS, Shared, slot};
+use agents::{AGENTS, SharedConnector, slot};
 pub use record::{BeforeSend, Hook};
 use record::{Recorder, Sent};
 use reply::Answer;
@@ -204,7 +204,7 @@ impl Transport {
         let agent_config = builder.build();
         // One connector for all: one TLS client config, whose session
         // cache every agent then resumes from.
-        let connector = Shared(Arc::new(DefaultConnector::new().chain(Recorder)));
+        let connector = SharedConnector(Arc::new(DefaultConnector::new().chain(Recorder)));
         let agents = (0..AGENTS)
             .map(|_| {
                 Agent::with_parts(
@@ -289,7 +289,7 @@ impl Transport {
 
     /// The agent of the calling thread.
     fn agent(&self) -> &Agent {
-        &self.agents[slot::of_this_thread() % self.agents.len()]
+        &self.agents[slot::of_this_thread()]
     }
 
     fn url(&self, path: &str) -> String {
