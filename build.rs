@@ -35,6 +35,18 @@ fn main() {
         std::fs::write(&committed, &header).unwrap();
     }
     windows_version_resource(&out);
+    never_unloaded();
+}
+
+/// On Linux, `libywx.so` is marked never to be unmapped (`-z nodelete`):
+/// a host's `dlclose` while a thread of ywx still runs (the outbox's
+/// delivery thread waiting on a silent gateway), or with ywx's `fork`
+/// handlers registered, then never leaves code running that is gone.
+/// (On Windows the thread holds a reference to ywx.dll instead.)
+fn never_unloaded() {
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    }
 }
 
 /// `YWX_SKIP_VALGRIND=1` at build time sets `cfg(ywx_skip_valgrind)`, which

@@ -66,8 +66,10 @@
 #define YWX_E_QUEUED_OFFLINE 4001
 /** status "YWX-4002", error.code "WAIT_TIMEOUT": *_wait 等待超时，data 为最后一次查询的结果 */
 #define YWX_E_WAIT_TIMEOUT 4002
-/** status "YWX-4003", error.code "OUTBOX_UNAVAILABLE": 网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：既没有发出也没有存入 */
+/** status "YWX-4003", error.code "OUTBOX_UNAVAILABLE": 网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：确定没有发出，也没有存入 */
 #define YWX_E_OUTBOX_UNAVAILABLE 4003
+/** status "YWX-4004", error.code "OUTCOME_UNKNOWN": 签名推送可能已送达网关但应答丢失，而离线缓存无法保存它以便核对：不要重复推送，用 5.1.1 按 data.urId 查询 */
+#define YWX_E_OUTCOME_UNKNOWN 4004
 /** status "YWX-9001", error.code "INTERNAL": 库内部错误（在边界处捕获的 panic），请查看日志并报告 */
 #define YWX_E_INTERNAL 9001
 

@@ -10,27 +10,29 @@ use crate::client::{self, Session};
 use crate::codes;
 use crate::error::{Error, Result};
 use crate::methods::{self, Run};
+use crate::reply::Reply;
 use crate::request;
-use crate::transport::Reply;
 
 pub use crate::client::{VERSION, init, init_config, shutdown};
-pub use crate::config::{Config, Source, load_file as load_config_file};
+pub use crate::config::{Config, ConfigSource, load_file as load_config_file};
 /// A parsed URL, as the transport reads `baseUrl`.
 pub use ureq::http::Uri;
 
 pub use crate::value::MAX_DEPTH;
 use crate::value::too_deep;
 
-/// The session a call runs in (see [`client::session`]): the boundary
-/// takes the encoding and size limit from it, then calls [`call_in`].
-pub fn session() -> Session {
-    client::session()
+/// The session a call runs in, loading the config file (and so opening
+/// the outbox and starting its thread) when no config is in force yet:
+/// see [`client::session_loading_config`]. The boundary takes the encoding
+/// and size limit from it, then calls [`call_in`].
+pub fn session_loading_config() -> Session {
+    client::session_loading_config()
 }
 
 /// Calls `method` (an export's name without `ywx_`) with a JSON text;
 /// returns the envelope text.
 pub fn call(method: &str, request: &str) -> String {
-    call_in(&session(), method, request)
+    call_in(&session_loading_config(), method, request)
 }
 
 /// [`call`] in a session the caller already has.
@@ -151,7 +153,8 @@ fn parse(request: &str) -> Result<Value> {
 /// with a transport of its own. Any HTTP answer proves that TCP, TLS and
 /// HTTP work; the error says which of them does not.
 pub fn probe(config: &Config) -> Result<()> {
-    let transport = crate::transport::Transport::new(config)?;
+    let clock = std::sync::Arc::new(crate::clock::GatewayClock::default());
+    let transport = crate::transport::Transport::new(config, clock)?;
     transport.probe("/")
 }
 

@@ -9,14 +9,19 @@
 //!   never on the file's.
 //! - A failed `ywx_init` leaves the library unconfigured: every later call
 //!   answers NOT_CONFIGURED with that init's error, until one succeeds.
+//! - After `fork` (Python multiprocessing, a pre-forking server), the
+//!   child never uses its parent's client — its pooled connections, SQLite
+//!   handle, delivery thread and log writer: its first call starts its own
+//!   from the same config, and the parent's is left untouched.
 
 use std::sync::{Arc, RwLock};
 
 use serde_json::{Value, json};
 
+use crate::clock::GatewayClock;
 use crate::codes;
-use crate::config::{self, Config, Encoding, Source};
-use crate::endpoints::{self, Delivery};
+use crate::config::{self, Config, ConfigSource, Encoding};
+use crate::endpoints;
 use crate::error::{Error, Result};
 use crate::log::{Level, Logger};
 use crate::outbox::{Outbox, Sender};
@@ -28,7 +33,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// A configured library.
 pub struct Client {
     pub config: Config,
-    source: Source,
+    source: ConfigSource,
+    /// The side of the forks it was made on (`platform::fork_generation`).
+    generation: u64,
     pub transport: Arc<Transport>,
     pub logger: Arc<Logger>,
     pub outbox: Outbox,
@@ -38,10 +45,11 @@ pub struct Client {
 
 impl Client {
     /// A client for `config`: its outbox opened, its delivery thread started.
-    fn start(config: Config, source: Source) -> Result<Arc<Client>> {
-        let transport = Arc::new(Transport::new(&config)?);
+    fn start(config: Config, source: ConfigSource) -> Result<Arc<Client>> {
+        let clock = Arc::new(GatewayClock::default());
+        let transport = Arc::new(Transport::new(&config, clock.clone())?);
         // The delivery thread's own, so that stopping it interrupts only it.
-        let background = Arc::new(Transport::new(&config)?);
+        let background = Arc::new(Transport::new(&config, clock.clone())?);
         let logger = Arc::new(Logger::new(
             config.log.dir.clone(),
             Level::parse(&config.log.level),
@@ -49,16 +57,17 @@ impl Client {
         let sender = Sender {
             transport: transport.clone(),
             background,
-            client_secret: config.client_secret.clone(),
+            config: config.clone(),
             logger: logger.clone(),
+            clock,
             routes: endpoints::ALL
                 .iter()
-                .filter(|e| e.delivery == Delivery::Outbox)
-                .map(|e| (e.name, e.path))
+                .copied()
+                .filter(|e| e.queue().is_some())
                 .collect(),
-            list_path: endpoints::SIGN_LIST.path,
+            list: &endpoints::SIGN_LIST,
         };
-        let outbox = Outbox::new(&config, sender);
+        let outbox = Outbox::new(sender);
         let mut warnings = config.warnings();
         if let Some(w) = outbox.start() {
             warnings.push(format!(
@@ -71,6 +80,7 @@ impl Client {
         Ok(Arc::new(Client {
             config,
             source,
+            generation: crate::platform::fork_generation(),
             transport,
             logger,
             outbox,
@@ -84,12 +94,17 @@ impl Client {
         self.logger.flush();
     }
 
+    /// Whether it was made in this process (not inherited through `fork`).
+    fn ours(&self) -> bool {
+        self.generation == crate::platform::fork_generation()
+    }
+
     /// The effective config, secrets masked, as `ywx_init` answers it.
     fn describe(&self) -> Value {
         let mut data = self.config.masked();
         data["configFile"] = match &self.source {
-            Source::File(p) => Value::String(p.display().to_string()),
-            Source::Json => Value::Null,
+            ConfigSource::File(p) => Value::String(p.display().to_string()),
+            ConfigSource::Json => Value::Null,
         };
         data["version"] = Value::String(VERSION.into());
         data["warnings"] = json!(self.warnings);
@@ -141,7 +156,7 @@ impl Session {
     pub fn max_request_bytes(&self) -> u64 {
         self.client
             .as_ref()
-            .map_or(config::DEFAULT_MAX_REQUEST_BYTES, |c| {
+            .map_or(config::default_max_request_bytes(), |c| {
                 c.config.max_request_bytes
             })
     }
@@ -149,14 +164,18 @@ impl Session {
 
 /// The session a call runs in. Before any `ywx_init` this is where the
 /// config file is loaded (once; again after a failure, so that a file put
-/// in place later is found).
-pub fn session() -> Session {
+/// in place later is found) — and so the outbox opened and its delivery
+/// thread started; in a forked child, where its own client is started.
+pub fn session_loading_config() -> Session {
     if let Some(s) = ready() {
         return s;
     }
+    watch_forks();
     let mut state = STATE.write().unwrap_or_else(|p| p.into_inner());
     let loaded = match &*state {
-        State::Ready(c) => Ok(c.clone()),
+        State::Ready(c) if c.ours() => Ok(c.clone()),
+        // Inherited through fork: the same config, a client of its own.
+        State::Ready(c) => Client::start(c.config.clone(), c.source.clone()),
         State::Failed(e) => {
             return Session {
                 client: Err(e.clone()),
@@ -166,7 +185,7 @@ pub fn session() -> Session {
         State::Implicit => config::load_file().and_then(|(c, s)| Client::start(c, s)),
     };
     if let Ok(c) = &loaded {
-        *state = State::Ready(c.clone());
+        retire(std::mem::replace(&mut *state, State::Ready(c.clone())));
     }
     Session {
         client: loaded,
@@ -176,7 +195,7 @@ pub fn session() -> Session {
 
 fn ready() -> Option<Session> {
     match &*STATE.read().unwrap_or_else(|p| p.into_inner()) {
-        State::Ready(c) => Some(Session {
+        State::Ready(c) if c.ours() => Some(Session {
             client: Ok(c.clone()),
             init_failed: false,
         }),
@@ -197,18 +216,18 @@ pub fn encoding_in_force() -> Encoding {
 pub fn init(config_text: Option<&str>) -> Value {
     let loaded = match config_text {
         None => config::load_file(),
-        Some(text) => Config::parse(text, None).map(|c| (c, Source::Json)),
+        Some(text) => Config::parse(text, None).map(|c| (c, ConfigSource::Json)),
     };
     start(loaded)
 }
 
 /// Puts a parsed config in force (the `ywx` command adjusts the file's
 /// config first, e.g. to run without the delivery thread).
-pub fn init_config(config: Config, source: Source) -> Value {
+pub fn init_config(config: Config, source: ConfigSource) -> Value {
     start(Ok((config, source)))
 }
 
-fn start(loaded: Result<(Config, Source)>) -> Value {
+fn start(loaded: Result<(Config, ConfigSource)>) -> Value {
     let started = loaded.and_then(|(config, source)| Client::start(config, source));
     let (next, answer) = match started {
         Ok(client) => {
@@ -233,10 +252,45 @@ fn start(loaded: Result<(Config, Source)>) -> Value {
 /// Swaps the state in; the old client is stopped after the swap, outside
 /// the lock, so no call ever finds the library without a config.
 fn replace(next: State) {
-    let old = std::mem::replace(&mut *STATE.write().unwrap_or_else(|p| p.into_inner()), next);
+    watch_forks();
+    retire(std::mem::replace(
+        &mut *STATE.write().unwrap_or_else(|p| p.into_inner()),
+        next,
+    ));
+}
+
+/// A client no longer in force: stopped — unless it is a parent's, seen
+/// in a forked child, where stopping it (closing its connections, its
+/// SQLite handle, waiting for a thread that does not exist here) would
+/// touch what the parent still uses: it is left as it is.
+fn retire(old: State) {
     if let State::Ready(c) = old {
-        c.stop();
+        if c.ours() {
+            c.stop();
+        } else {
+            std::mem::forget(c);
+        }
     }
+}
+
+thread_local! {
+    /// The state's lock, held by the forking thread across a `fork`.
+    static HELD_FOR_FORK: std::cell::RefCell<Option<std::sync::RwLockWriteGuard<'static, State>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `fork` safe for the state's lock: taken before, given back after
+/// in parent and child, so that a child never finds it held by a thread
+/// that does not exist there.
+fn watch_forks() {
+    extern "C" fn before() {
+        let guard = STATE.write().unwrap_or_else(|p| p.into_inner());
+        let _ = HELD_FOR_FORK.try_with(|h| *h.borrow_mut() = Some(guard));
+    }
+    extern "C" fn after() {
+        let _ = HELD_FOR_FORK.try_with(|h| h.borrow_mut().take());
+    }
+    crate::platform::watch_forks(before, after);
 }
 
 /// `ywx_shutdown`: stop background work, flush the log, forget the config.

@@ -1,17 +1,110 @@
-//! The local time of day, for log lines, outbox timestamps and file names.
+//! Clocks: the local time of day (log lines, outbox timestamps, file
+//! names) and the gateway's clock (where 5.1.1 finds an order: the time the
+//! gateway received it, in its own clock and time zone).
 //!
-//! Read without thread-local storage: chrono's `Local` caches the time zone
-//! in a thread-local on Unix, which is gone when a host program calls ywx
-//! from an `atexit` handler or a thread-local destructor (no export may
-//! fail there). `localtime_r` keeps its state in the C library.
+//! The local time is read without thread-local storage: chrono's `Local`
+//! caches the time zone in a thread-local on Unix, which is gone when a
+//! host program calls ywx from an `atexit` handler or a thread-local
+//! destructor (no export may fail there). `localtime_r` keeps its state in
+//! the C library.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDateTime;
+
+/// The gateway's time format, `yyyy-MM-dd HH:mm:ss`.
+pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Milliseconds since the epoch, by the local clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The gateway's clock as the `Date` of its HTTP responses shows it: how
+/// far it is ahead of the local clock (a HIS whose clock is a day behind,
+/// or a gateway whose clock is off, still finds its orders).
+#[derive(Debug, Default)]
+pub struct GatewayClock {
+    offset_ms: AtomicI64,
+    known: AtomicBool,
+}
+
+impl GatewayClock {
+    /// A response's `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`).
+    pub fn observe(&self, http_date: &str) {
+        if let Some(secs) = parse_http_date(http_date) {
+            // The header is cut to the second: the middle of that second.
+            let offset = secs * 1000 + 500 - now_ms();
+            self.offset_ms.store(offset, Ordering::Relaxed);
+            self.known.store(true, Ordering::Release);
+        }
+    }
+
+    /// The gateway's clock minus the local clock, once a response said.
+    pub fn offset_ms(&self) -> Option<i64> {
+        self.known
+            .load(Ordering::Acquire)
+            .then(|| self.offset_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// This machine's time zone now, in minutes east of UTC.
+pub fn local_zone_minutes() -> i32 {
+    let utc = chrono::DateTime::from_timestamp_millis(now_ms()).map(|t| t.naive_utc());
+    let local = now();
+    utc.map_or(0, |utc| {
+        // Rounded to the quarter hour (zones are; the two readings are
+        // microseconds apart).
+        let minutes = (local - utc).num_seconds() as f64 / 60.0;
+        ((minutes / 15.0).round() * 15.0) as i32
+    })
+}
+
+/// A local instant (ms since the epoch) as the gateway writes it: moved by
+/// the gateway clock's `offset_ms`, in the zone `zone_minutes` east of UTC.
+pub fn gateway_text(local_ms: i64, offset_ms: i64, zone_minutes: i32) -> String {
+    let at = local_ms + offset_ms + i64::from(zone_minutes) * 60_000;
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.naive_utc().format(FORMAT).to_string())
+        .unwrap_or_default()
+}
+
+/// An HTTP date (RFC 9110's IMF-fixdate, the only form servers send now)
+/// as seconds since the epoch.
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = std::str::from_utf8(&b[r]).ok()?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == &b[8..11])? as u32 + 1;
+    let date = chrono::NaiveDate::from_ymd_opt(num(12..16)? as i32, month, num(5..7)? as u32)?;
+    let time = date.and_hms_opt(
+        num(17..19)? as u32,
+        num(20..22)? as u32,
+        num(23..25)?.min(59) as u32,
+    )?;
+    Some(time.and_utc().timestamp())
+}
 
 /// The local time `offset_ms` from now in the gateway's format,
 /// `yyyy-MM-dd HH:mm:ss` (outbox timestamps, 5.1.1 look-ups).
 pub fn text_at(offset_ms: i64) -> String {
     (now() + chrono::Duration::milliseconds(offset_ms))
-        .format("%Y-%m-%d %H:%M:%S")
+        .format(FORMAT)
         .to_string()
 }
 
@@ -55,6 +148,38 @@ pub fn now() -> NaiveDateTime {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_and_the_gateways_time() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784111777)
+        );
+        for bad in [
+            "",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+        // 00:30 UTC is 08:30 in China Standard Time; a clock an hour ahead.
+        let t = 784_111_777_000 - (8 * 3600 + 19 * 60 + 37) * 1000;
+        assert_eq!(gateway_text(t, 0, 480), "1994-11-06 08:30:00");
+        assert_eq!(gateway_text(t, 3_600_000, 480), "1994-11-06 09:30:00");
+        let clock = GatewayClock::default();
+        assert_eq!(clock.offset_ms(), None);
+        clock.observe("Sun, 06 Nov 1994 08:49:37 GMT");
+        let off = clock.offset_ms().unwrap();
+        assert!(off < -1_000_000_000, "a gateway of 1994: {off}");
+    }
+
+    #[test]
+    fn the_local_zone_is_chronos() {
+        let theirs = chrono::Local::now().offset().local_minus_utc() / 60;
+        assert_eq!(local_zone_minutes(), theirs);
+    }
+
     #[test]
     fn agrees_with_chrono() {
         let ours = super::now();

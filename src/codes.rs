@@ -41,6 +41,7 @@ codes! {
     GATEWAY_BAD_REPLY = 3002, "GATEWAY_BAD_REPLY", "HTTP 2xx 但应答不是网关的 JSON";
     QUEUED_OFFLINE = 4001, "QUEUED_OFFLINE", "签名推送已存入离线发件箱，data.urId 指明订单";
     WAIT_TIMEOUT = 4002, "WAIT_TIMEOUT", "*_wait 等待超时，data 为最后一次查询的结果";
-    OUTBOX_UNAVAILABLE = 4003, "OUTBOX_UNAVAILABLE", "网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：既没有发出也没有存入";
+    OUTBOX_UNAVAILABLE = 4003, "OUTBOX_UNAVAILABLE", "网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：确定没有发出，也没有存入";
+    OUTCOME_UNKNOWN = 4004, "OUTCOME_UNKNOWN", "签名推送可能已送达网关但应答丢失，而离线缓存无法保存它以便核对：不要重复推送，用 5.1.1 按 data.urId 查询";
     INTERNAL = 9001, "INTERNAL", "库内部错误（在边界处捕获的 panic），请查看日志并报告";
 }

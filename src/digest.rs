@@ -152,12 +152,12 @@ pub fn digest_file(alg: Alg, path: &Path, field: &str) -> Result<Digest> {
 /// hashValue, so both spell and check these fields the same way.
 pub struct Origin {
     pub alg: Alg,
-    pub source: Source,
+    pub source: Input,
     /// Where the fields were: "" or "body.", for messages.
     at: String,
 }
 
-pub enum Source {
+pub enum Input {
     Text(String),
     File(PathBuf),
 }
@@ -180,11 +180,11 @@ impl Origin {
             (Some(_), Some(_)) => {
                 return Err(Error::arg(field("originData"), "与 originFile 只能给一个"));
             }
-            (Some(d), None) => Source::Text(
+            (Some(d), None) => Input::Text(
                 as_text(&d).ok_or_else(|| Error::arg(field("originData"), "必须是字符串"))?,
             ),
             (None, Some(f)) => {
-                Source::File(PathBuf::from(as_text(&f).ok_or_else(|| {
+                Input::File(PathBuf::from(as_text(&f).ok_or_else(|| {
                     Error::arg(field("originFile"), "必须是文件路径字符串")
                 })?))
             }
@@ -199,8 +199,8 @@ impl Origin {
     /// The digest, computed here.
     pub fn hash(&self) -> Result<Digest> {
         match &self.source {
-            Source::Text(text) => Ok(digest(self.alg, text.as_bytes())),
-            Source::File(path) => digest_file(self.alg, path, &format!("{}originFile", self.at)),
+            Input::Text(text) => Ok(digest(self.alg, text.as_bytes())),
+            Input::File(path) => digest_file(self.alg, path, &format!("{}originFile", self.at)),
         }
     }
 }

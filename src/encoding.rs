@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::codes;
 use crate::error::{Error, Result};
 
+/// The names of UTF-8 the config accepts (any case).
+pub const UTF8_NAMES: &[&str] = &["utf-8", "utf8"];
+/// The names of GBK: in the config's `encoding` and in a reply's declared
+/// `charset` (any case), all read and written as GB18030, GBK's superset.
+pub const GBK_NAMES: &[&str] = &["gbk", "gb2312", "gb18030", "cp936"];
+
+/// Whether `name` names GBK (or a relative).
+pub fn is_gbk_name(name: &str) -> bool {
+    GBK_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// The string encoding of every `char *` crossing the boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Encoding {
@@ -23,12 +34,14 @@ pub enum Encoding {
 impl<'de> Deserialize<'de> for Encoding {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        match s.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Ok(Encoding::Utf8),
-            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
-            _ => Err(serde::de::Error::custom(format!(
+        if UTF8_NAMES.iter().any(|n| n.eq_ignore_ascii_case(&s)) {
+            Ok(Encoding::Utf8)
+        } else if is_gbk_name(&s) {
+            Ok(Encoding::Gbk)
+        } else {
+            Err(serde::de::Error::custom(format!(
                 "encoding 只能是 \"utf-8\" 或 \"gbk\"，而不是 \"{s}\""
-            ))),
+            )))
         }
     }
 }

@@ -26,11 +26,30 @@ pub enum Delivery {
     /// that end in the same state when repeated (quit, delete, a new QR
     /// code). Transient failures are retried up to `retry.attempts`.
     Retry,
-    /// A signature push: never sent twice blindly. When the gateway cannot
-    /// be reached it is stored in the outbox, delivered later, and
-    /// reconciled through 5.1.1 before any re-send.
-    Outbox,
+    /// A signature push, which makes an order: never sent twice blindly.
+    /// Every push is kept in the outbox under its order key, so a re-push
+    /// of the urId gets the first answer; when the gateway cannot be
+    /// reached it is delivered later, reconciled through 5.1.1 before any
+    /// re-send.
+    Outbox(Queue),
 }
+
+/// Where a push's order key is in its request, as the outbox reads it
+/// (dotted paths, as the rules name fields: `msg.body.urId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    /// The head (its `clientId` keys the order; its `clientSecret` is
+    /// never stored, and is filled in again at delivery).
+    pub head: &'static str,
+    /// The urId: one order per (clientId, urId, endpoint).
+    pub ur_id: &'static str,
+}
+
+/// The layout of 4.3.5 and 4.3.6: `{"signType", "msg": {"head", "body"}}`.
+const MSG_QUEUE: Queue = Queue {
+    head: "msg.head",
+    ur_id: "msg.body.urId",
+};
 
 /// Which credentials the library fills when the caller leaves them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +84,7 @@ pub struct Endpoint {
     pub creds: Creds,
     /// Where the config's `sysTag` goes when the caller gives none.
     pub sys_tag: SysTag,
-    /// Retried, or queued in the outbox, when no usable answer comes.
+    /// Retried, or kept in the outbox, when no usable answer comes.
     pub delivery: Delivery,
     /// Defaults the document gives, filled when absent.
     pub defaults: &'static [(&'static str, DefaultValue)],
@@ -238,7 +257,7 @@ pub static SIGN_DATA: Endpoint = Endpoint {
     shape: Shape::Msg,
     creds: Creds::ClientIdAndSecret,
     sys_tag: SysTag::Head,
-    delivery: Delivery::Outbox,
+    delivery: Delivery::Outbox(MSG_QUEUE),
     defaults: NO_DEFAULTS,
     rules: &[SIGN_DATA_RULES, PATIENT],
 };
@@ -251,7 +270,7 @@ pub static SIGN_BUSINESS: Endpoint = Endpoint {
     shape: Shape::Msg,
     creds: Creds::ClientIdAndSecret,
     sys_tag: SysTag::Head,
-    delivery: Delivery::Outbox,
+    delivery: Delivery::Outbox(MSG_QUEUE),
     defaults: NO_DEFAULTS,
     rules: &[&[
         req("signType", OneOf(&["0", "1", "2"])),
@@ -390,6 +409,32 @@ pub static ALL: &[&Endpoint] = &[
     &VERIFY_DATA,
     &VERIFY_TIMESTAMP,
 ];
+
+impl Endpoint {
+    /// Where its order key is, for a push the outbox keeps.
+    pub fn queue(&self) -> Option<&Queue> {
+        match &self.delivery {
+            Delivery::Outbox(q) => Some(q),
+            Delivery::Retry => None,
+        }
+    }
+
+    /// Whether an order with this `templateId` is one this endpoint makes
+    /// (a 5.1.1 row is matched to a push of the same kind).
+    pub fn makes_template(&self, template_id: &str) -> bool {
+        self.rules
+            .iter()
+            .flat_map(|g| g.iter())
+            .any(|r| match r.check {
+                Template { exact, prefixes } => {
+                    r.field.ends_with("templateId")
+                        && (exact.contains(&template_id)
+                            || prefixes.iter().any(|p| template_id.starts_with(p)))
+                }
+                _ => false,
+            })
+    }
+}
 
 /// The template family of a sign-data order.
 pub fn family(template_id: &str) -> Family {

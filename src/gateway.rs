@@ -1,41 +1,55 @@
 //! One call of a gateway endpoint: the request checked and completed, sent
-//! (or, for a signature push, handed to the outbox), the answer returned.
+//! (or, for a signature push, handed to the outbox), the answer returned —
+//! all within the call's budget, `timeoutMs` + `connectTimeoutMs`,
+//! retries and reconciliation included.
+
+use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::attach::Document;
+use crate::attach::{Attachment, Document};
 use crate::client::Client;
 use crate::endpoints::{Delivery, Endpoint, Shape};
 use crate::error::Result;
-use crate::outbox::Push;
+use crate::outbox::{Push, outcome_unknown};
+use crate::reply::{self, Call, Reply};
 use crate::request::{self, Prepared};
-use crate::transport::{Reply, Request};
+use crate::transport::{Body, Reached, Request};
 use crate::value::to_json;
 
 /// Checks `value` against the endpoint's rules, fills what the config
 /// knows, sends it and returns the gateway's answer.
 pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Reply> {
+    call_until(
+        client,
+        ep,
+        value,
+        Instant::now() + client.transport.budget(),
+    )
+}
+
+/// [`call`], over by `deadline` (sooner than the call's own budget for a
+/// `*_wait` helper near its end).
+pub fn call_until(
+    client: &Client,
+    ep: &'static Endpoint,
+    value: Value,
+    deadline: Instant,
+) -> Result<Reply> {
     let Prepared { mut value, files } = request::prepare(ep, value)?;
     request::fill_from_config(ep, &client.config, &mut value);
-    let mut reply = if ep.delivery == Delivery::Outbox && client.outbox.enabled() {
-        client.outbox.push(Push {
-            method: ep.name,
-            path: ep.path,
+    let mut reply = match ep.delivery {
+        Delivery::Outbox(_) if client.outbox.enabled() => client.outbox.push(Push {
+            endpoint: ep,
             request: &mut value,
             files,
-        })?
-    } else if !files.is_empty() {
-        // Serialised once; the documents streamed into the body.
-        let mut doc = Document {
-            text: to_json(&value),
-            files,
-        };
-        client
-            .transport
-            .post_document(ep.path, &mut doc)
-            .map_err(|f| f.error)?
-    } else {
-        send(client, ep, &value)?
+            deadline,
+        })?,
+        Delivery::Outbox(_) => push_unkept(client, ep, &value, files, deadline)?,
+        Delivery::Retry if !files.is_empty() => {
+            post_document(client, ep, &value, files, deadline).map_err(|f| f.error)?
+        }
+        Delivery::Retry => send(client, ep, &value, deadline)?,
     };
     client.outbox.after_success();
     if let Some(dir) = &client.config.file_dir
@@ -46,18 +60,83 @@ pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Repl
     Ok(reply)
 }
 
-/// Sends a prepared request (credentials filled) to its endpoint.
-pub fn send(client: &Client, ep: &Endpoint, value: &Value) -> Result<Reply> {
+/// Sends a prepared request (credentials filled) to its endpoint; a
+/// request that may be sent twice is tried again after a transient failure.
+fn send(client: &Client, ep: &Endpoint, value: &Value, deadline: Instant) -> Result<Reply> {
     let query = match ep.shape {
         Shape::Query => request::query_pairs(value)?,
         _ => Vec::new(),
     };
     let body = (ep.shape != Shape::Query).then(|| to_json(value));
-    client.transport.send(&Request {
+    let call = Call {
         method: ep.http,
         path: ep.path,
         query: &query,
         body: body.as_deref(),
-        retry: ep.delivery == Delivery::Retry,
+    };
+    reply::send(&client.transport, call, &client.config.retry, deadline)
+}
+
+/// A request with documents, streamed (never sent twice).
+fn post_document(
+    client: &Client,
+    ep: &Endpoint,
+    value: &Value,
+    files: Vec<Attachment>,
+    deadline: Instant,
+) -> std::result::Result<Reply, crate::transport::Failure> {
+    // Serialised once; the documents streamed into the body.
+    let mut doc = Document {
+        text: to_json(value),
+        files,
+    };
+    let len = doc.len();
+    let not_sent = |e| crate::transport::Failure::new(e, false, Reached::No);
+    let mut reader = doc.reader().map_err(not_sent)?;
+    let sent = reply::fetch(
+        &client.transport,
+        Request {
+            method: ep.http,
+            path: ep.path,
+            query: &[],
+            body: Body::Stream {
+                reader: &mut reader,
+                len,
+            },
+            deadline: Some(deadline),
+            fresh_connection: false,
+        },
+    );
+    match reader.failed.take() {
+        Some(e) => Err(not_sent(e)),
+        None => sent,
+    }
+}
+
+/// A push with the outbox off (`outbox.enabled` false): sent once; when
+/// its answer is lost, nothing can reconcile it: OUTCOME_UNKNOWN says not
+/// to push it again.
+fn push_unkept(
+    client: &Client,
+    ep: &'static Endpoint,
+    value: &Value,
+    files: Vec<Attachment>,
+    deadline: Instant,
+) -> Result<Reply> {
+    let sent = post_document(client, ep, value, files, deadline);
+    sent.map_err(|f| match f.reached {
+        Reached::Maybe if f.transient || f.error.data.get("httpStatus").is_none() => {
+            let ur_id = ep
+                .queue()
+                .and_then(|q| crate::value::at(value, q.ur_id))
+                .and_then(crate::value::as_text)
+                .unwrap_or_default();
+            let why = format!(
+                "{}；离线缓存已关闭（outbox.enabled 为 false）",
+                f.error.message
+            );
+            outcome_unknown(&ur_id, ep.name, &why)
+        }
+        _ => f.error,
     })
 }

@@ -26,6 +26,7 @@ pub mod methods;
 mod outbox;
 mod platform;
 mod readfile;
+mod reply;
 mod request;
 mod rules;
 mod transport;

@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 
 use crate::client::Session;
-use crate::digest::{self, Origin, Source};
+use crate::digest::{self, Input, Origin};
 use crate::endpoints;
 use crate::error::{Error, Result};
 use crate::gateway;
-use crate::transport::Reply;
+use crate::reply::Reply;
 
 /// `ywx_digest`: SHA1/SHA256/SM3 of `originData` (its UTF-8 bytes) or of
 /// `originFile`, computed here; `"remote": true` asks the gateway (4.3.4).
@@ -27,7 +27,7 @@ pub fn digest(session: &Session, mut value: Value) -> Result<Reply> {
         )
     })?;
     if remote {
-        let Source::Text(text) = &origin.source else {
+        let Input::Text(text) = &origin.source else {
             return Err(Error::arg(
                 "remote",
                 "网关只能计算文本 originData 的摘要，文件请在本地计算",

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::client::{self, Session, VERSION};
 use crate::endpoints::{self as ep, Endpoint};
 use crate::error::Result;
-use crate::transport::Reply;
+use crate::reply::Reply;
 use crate::{local, wait};
 
 /// A method a caller can name.

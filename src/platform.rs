@@ -1,6 +1,42 @@
-//! What differs per operating system: where the library itself lives.
+//! What differs per operating system: where the library itself lives,
+//! whether a process runs, which side of a `fork` this is, and keeping the
+//! library loaded while a thread of its own runs.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bumped in the child of every `fork`: what a process made before (its
+/// connections, SQLite handle, delivery thread, log writer) belongs to the
+/// parent, and the child must make its own.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Which side of the forks so far this process is (0 before any).
+pub fn fork_generation() -> u64 {
+    FORK_GENERATION.load(Ordering::Acquire)
+}
+
+/// Watches for `fork`, once per process: `before` runs in the forking
+/// thread right before the fork (to take locks the child must find free),
+/// `after` in parent and child right after (to give them back).
+#[cfg(unix)]
+pub fn watch_forks(before: extern "C" fn(), after: extern "C" fn()) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    extern "C" fn child() {
+        FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
+    ONCE.call_once(|| {
+        // Handlers run in registration order after the fork: `after`
+        // first, then the bump. SAFETY: the handlers are plain functions
+        // that stay valid (the library is never unloaded: -z nodelete).
+        unsafe {
+            libc::pthread_atfork(Some(before), Some(after), Some(after));
+            libc::pthread_atfork(None, None, Some(child));
+        }
+    });
+}
+
+#[cfg(not(unix))]
+pub fn watch_forks(_before: extern "C" fn(), _after: extern "C" fn()) {}
 
 /// The directory of the loaded `ywx.dll` / `libywx.so` (or of the program
 /// the library is linked into statically).
@@ -92,4 +128,65 @@ pub fn process_alive(pid: u32) -> bool {
 #[cfg(not(any(unix, windows)))]
 pub fn process_alive(_pid: u32) -> bool {
     true
+}
+
+/// A reference to this library (ywx.dll), taken for a thread of its own:
+/// while the thread runs, the host's `FreeLibrary` cannot unload the code
+/// it runs (DESIGN §5). Given back by [`end_thread`], the thread's last act.
+pub struct Pin(#[cfg(windows)] windows_sys::Win32::Foundation::HMODULE);
+
+// SAFETY: a module handle is a plain address, valid on any thread.
+#[cfg(windows)]
+unsafe impl Send for Pin {}
+
+/// Pins the library for a thread about to start (taken by the thread that
+/// starts it, so that no `FreeLibrary` can come in between).
+#[cfg(windows)]
+pub fn pin_library() -> Option<Pin> {
+    use windows_sys::Win32::System::LibraryLoader::{
+        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW,
+    };
+    let mut module = std::ptr::null_mut();
+    // SAFETY: the address is a function of this module; without
+    // UNCHANGED_REFCOUNT the call adds a reference, given back by
+    // `end_thread` or `unpin`.
+    let ok = unsafe {
+        GetModuleHandleExW(
+            GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+            pin_library as *const u16,
+            &mut module,
+        )
+    };
+    (ok != 0).then_some(Pin(module))
+}
+
+#[cfg(not(windows))]
+pub fn pin_library() -> Option<Pin> {
+    None
+}
+
+/// Gives a pin back when its thread could not start.
+pub fn unpin(pin: Pin) {
+    #[cfg(windows)]
+    // SAFETY: the reference taken by `pin_library`, given back once.
+    unsafe {
+        windows_sys::Win32::Foundation::FreeLibrary(pin.0);
+    }
+    #[cfg(not(windows))]
+    let _ = pin;
+}
+
+/// Ends the calling thread, giving its pin back in the same step
+/// (`FreeLibraryAndExitThread`): should that unload the library, no code
+/// of it runs after. Without a pin (or off Windows) it just returns, and
+/// the thread ends as threads do.
+pub fn end_thread(pin: Option<Pin>) {
+    #[cfg(windows)]
+    if let Some(pin) = pin {
+        // SAFETY: the reference taken by `pin_library`; the call does not
+        // return, and the caller has dropped what it owned.
+        unsafe { windows_sys::Win32::System::LibraryLoader::FreeLibraryAndExitThread(pin.0, 0) }
+    }
+    #[cfg(not(windows))]
+    let _ = pin;
 }

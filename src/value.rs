@@ -23,6 +23,21 @@ pub fn to_json(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// The value at a dotted path (`msg.body.urId`) in `root`.
+pub fn at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(root, |v, key| v.get(key))
+}
+
+/// The JSON object at a dotted path (`msg.head`) in `root`, to change it.
+pub fn object_at_mut<'a>(
+    root: &'a mut Value,
+    path: &str,
+) -> Option<&'a mut serde_json::Map<String, Value>> {
+    path.split('.')
+        .try_fold(root, |v, key| v.get_mut(key))?
+        .as_object_mut()
+}
+
 /// Absent in effect: null or a blank string.
 pub fn is_blank(v: &Value) -> bool {
     match v {

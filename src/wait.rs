@@ -8,10 +8,14 @@ use serde_json::{Value, json};
 
 use crate::client::Session;
 use crate::codes;
+use crate::consts::{
+    YWX_GRANT_STEP_ALLOWED, YWX_GRANT_STEP_REFUSED, YWX_SIGN_STATUS_PENDING,
+    YWX_SIGN_STATUS_UNCLAIMED,
+};
 use crate::endpoints::{self, Endpoint};
 use crate::error::{Error, Result};
 use crate::gateway;
-use crate::transport::Reply;
+use crate::reply::Reply;
 use crate::value::as_text;
 
 /// `timeoutSeconds` (default 60) and `intervalMs` (default 1000).
@@ -40,7 +44,16 @@ fn required(value: &Value, name: &str) -> Result<String> {
         .ok_or_else(|| Error::arg(name, "不能为空"))
 }
 
-/// Polls `ep` with `request` until `done` says so, or the deadline.
+/// Whether a value (a status, a step) is one of these numbers.
+fn is_one_of(v: Option<&Value>, numbers: &[i32]) -> bool {
+    let n = v
+        .and_then(as_text)
+        .and_then(|t| t.trim().parse::<i32>().ok());
+    n.is_some_and(|n| numbers.contains(&n))
+}
+
+/// Polls `ep` with `request` until `done` says so, or the deadline: the
+/// helper's budget is its `timeoutSeconds`, each poll's what is left of it.
 fn poll(
     session: &Session,
     ep: &'static Endpoint,
@@ -52,21 +65,34 @@ fn poll(
     let (timeout, interval) = limits(value)?;
     let client = session.client()?;
     let deadline = Instant::now() + timeout;
+    let timed_out = |last: Option<Reply>| {
+        Error::new(
+            &codes::WAIT_TIMEOUT,
+            format!(
+                "等待{what}超时（{} 秒）。data 为最后一次查询的结果",
+                timeout.as_secs()
+            ),
+        )
+        .with_data(last.map_or(Value::Null, Reply::into_json))
+    };
+    let mut last = None;
     loop {
-        let reply = gateway::call(client, ep, request.clone())?;
+        let until = (Instant::now() + client.transport.budget()).min(deadline);
+        let reply = match gateway::call_until(client, ep, request.clone(), until) {
+            Ok(reply) => reply,
+            // The helper's own time ran out during the poll.
+            Err(e) if e.code.number == codes::TIMEOUT.number && Instant::now() >= deadline => {
+                return Err(timed_out(last));
+            }
+            Err(e) => return Err(e),
+        };
         if done(&reply) {
             return Ok(reply);
         }
         if Instant::now() + interval > deadline {
-            return Err(Error::new(
-                &codes::WAIT_TIMEOUT,
-                format!(
-                    "等待{what}超时（{} 秒）。data 为最后一次查询的结果",
-                    timeout.as_secs()
-                ),
-            )
-            .with_data(reply.into_json()));
+            return Err(timed_out(Some(reply)));
         }
+        last = Some(reply);
         std::thread::sleep(interval);
     }
 }
@@ -85,8 +111,9 @@ pub fn sign(session: &Session, value: Value) -> Result<Reply> {
             if !r.is_ok() {
                 return true;
             }
-            let state = r.json().pointer("/data/status").and_then(as_text);
-            !matches!(state.as_deref(), Some("0") | Some("10") | None)
+            let state = r.json().pointer("/data/status");
+            state.is_some()
+                && !is_one_of(state, &[YWX_SIGN_STATUS_PENDING, YWX_SIGN_STATUS_UNCLAIMED])
         },
     )
 }
@@ -109,16 +136,20 @@ pub fn selfsign(session: &Session, value: Value) -> Result<Reply> {
             if !r.is_ok() {
                 return true;
             }
-            let step = r.json().pointer("/data/grantStep").and_then(as_text);
-            matches!(step.as_deref(), Some("1") | Some("2"))
+            let step = r.json().pointer("/data/grantStep");
+            is_one_of(step, &[YWX_GRANT_STEP_ALLOWED, YWX_GRANT_STEP_REFUSED])
         },
     )
 }
 
-/// Whether tokeninfo says "not yet scanned": the real gateway answers
-/// `{"status":"1","message":"未授权"}` without `data` until the doctor scans.
+/// What tokeninfo (3.3.2) answers until the doctor scans, on the real
+/// gateway: `{"status":"1","message":"未授权"}`, without `data`.
+const NOT_SCANNED_STATUS: &str = "1";
+const NOT_SCANNED_MESSAGE: &str = "未授权";
+
+/// Whether tokeninfo says "not yet scanned".
 fn not_scanned_yet(r: &Reply) -> bool {
-    r.status == "1" && r.message().contains("未授权")
+    r.status == NOT_SCANNED_STATUS && r.message().contains(NOT_SCANNED_MESSAGE)
 }
 
 /// `ywx_oauth_wait`: while tokeninfo says "not yet scanned", and no longer:

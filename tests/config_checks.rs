@@ -181,6 +181,7 @@ fn wrong_types_nulls_and_unknown_keys_are_refused_in_chinese() {
             Kind::Section => vec![json!(3), json!("x"), json!([])],
             Kind::Text => vec![json!({}), json!([]), json!(""), Value::Null],
             Kind::OptText | Kind::Path => vec![json!({}), json!([1]), json!(true)],
+            Kind::UtcOffset => vec![json!("+8"), json!("Asia/Shanghai"), json!(8), Value::Null],
             Kind::Url | Kind::Int(..) => continue,
         };
         for v in values {

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::encoding::{GBK_NAMES, UTF8_NAMES};
 use crate::error::{Error, Result};
 
 /// What a key's value must be.
@@ -15,20 +16,22 @@ pub enum Kind {
     Text,
     /// A string, or null for none.
     OptText,
-    /// One of these (case-insensitive).
-    Enum(&'static [&'static str]),
+    /// One of these names (case-insensitive), given in groups.
+    Enum(&'static [&'static [&'static str]]),
     /// A whole number in this range (a numeric string is taken too).
     Int(u64, u64),
     /// true or false (`"true"`/`"false"` too).
     Bool,
     /// A file or directory path; null for none where the default is null.
     Path,
+    /// A UTC offset, `±HH:MM` (`+08:00`).
+    UtcOffset,
     /// An object of further keys.
     Section,
 }
 
 /// One config key.
-pub struct Key {
+pub struct ConfigKey {
     /// The key as written in the JSON, dotted inside a section (`retry.attempts`).
     pub path: &'static str,
     pub kind: Kind,
@@ -37,8 +40,8 @@ pub struct Key {
     pub default: &'static str,
 }
 
-const fn key(path: &'static str, kind: Kind, default: &'static str) -> Key {
-    Key {
+const fn key(path: &'static str, kind: Kind, default: &'static str) -> ConfigKey {
+    ConfigKey {
         path,
         kind,
         required: false,
@@ -46,8 +49,8 @@ const fn key(path: &'static str, kind: Kind, default: &'static str) -> Key {
     }
 }
 
-const fn required(path: &'static str, kind: Kind) -> Key {
-    Key {
+const fn required(path: &'static str, kind: Kind) -> ConfigKey {
+    ConfigKey {
         path,
         kind,
         required: true,
@@ -55,16 +58,19 @@ const fn required(path: &'static str, kind: Kind) -> Key {
     }
 }
 
-pub const ENCODINGS: &[&str] = &["utf-8", "utf8", "gbk", "gb2312", "gb18030", "cp936"];
 pub const LOG_LEVELS: &[&str] = &["off", "error", "info", "debug"];
 const KIB: u64 = 1024;
 
-pub static KEYS: &[Key] = &[
+pub static KEYS: &[ConfigKey] = &[
     required("baseUrl", Kind::Url),
     required("clientId", Kind::Text),
     required("clientSecret", Kind::Text),
     key("sysTag", Kind::OptText, "null"),
-    key("encoding", Kind::Enum(ENCODINGS), "\"utf-8\""),
+    key(
+        "encoding",
+        Kind::Enum(&[UTF8_NAMES, GBK_NAMES]),
+        "\"utf-8\"",
+    ),
     key("connectTimeoutMs", Kind::Int(100, 600_000), "3000"),
     key("timeoutMs", Kind::Int(100, 600_000), "15000"),
     key("retry", Kind::Section, ""),
@@ -88,15 +94,16 @@ pub static KEYS: &[Key] = &[
     key("outbox.purgeAfterHours", Kind::Int(0, 87_600), "168"),
     key("outbox.maxAttempts", Kind::Int(1, 1000), "20"),
     key("outbox.reconcileWindowMinutes", Kind::Int(1, 1440), "30"),
+    key("gatewayTimeZone", Kind::UtcOffset, "\"+08:00\""),
     key("log", Kind::Section, ""),
     key("log.dir", Kind::Path, "\"logs\""),
-    key("log.level", Kind::Enum(LOG_LEVELS), "\"info\""),
+    key("log.level", Kind::Enum(&[LOG_LEVELS]), "\"info\""),
     key("fileDir", Kind::Path, "null"),
 ];
 
 /// Whether `null` is a value of the key: "none" for the optional ones
 /// (default null), "logging off" for `log.dir`.
-fn nullable(k: &Key) -> bool {
+fn nullable(k: &ConfigKey) -> bool {
     matches!(k.kind, Kind::OptText | Kind::Path) && (k.default == "null" || k.path == "log.dir")
 }
 
@@ -117,7 +124,41 @@ pub fn check(root: &mut Map<String, Value>) -> Result<()> {
             ));
         }
     }
+    fill_defaults(root);
     Ok(())
+}
+
+/// A key's default, as a JSON value: the defaults are [`KEYS`]', nowhere
+/// else (the README's config table is checked against them too).
+pub fn default_of(k: &ConfigKey) -> Value {
+    serde_json::from_str(k.default).unwrap_or(Value::Null)
+}
+
+/// Writes each absent key's default into the config object, sections
+/// made as needed.
+fn fill_defaults(root: &mut Map<String, Value>) {
+    for k in KEYS.iter().filter(|k| !k.required) {
+        let (section, name) = match k.path.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, k.path),
+        };
+        let obj = match section {
+            None => &mut *root,
+            Some(s) => match root
+                .entry(s)
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+            {
+                Some(obj) => obj,
+                None => continue,
+            },
+        };
+        let default = match k.kind {
+            Kind::Section => Value::Object(Map::new()),
+            _ => default_of(k),
+        };
+        obj.entry(name).or_insert(default);
+    }
 }
 
 fn check_section(obj: &mut Map<String, Value>, prefix: &str) -> Result<()> {
@@ -163,7 +204,7 @@ fn unknown(path: &str, prefix: &str) -> Error {
 }
 
 /// Checks one value; rewrites accepted spellings in place.
-fn check_value(k: &Key, value: &mut Value) -> Result<()> {
+fn check_value(k: &ConfigKey, value: &mut Value) -> Result<()> {
     let path = k.path;
     match (k.kind, &*value) {
         (_, Value::Null) if nullable(k) => Ok(()),
@@ -181,16 +222,24 @@ fn check_value(k: &Key, value: &mut Value) -> Result<()> {
         (Kind::Url, Value::String(s)) => {
             super::url::check(path, s).map(|url| *value = Value::String(url))
         }
+        (Kind::UtcOffset, Value::String(s)) if parse_utc_offset(s).is_some() => Ok(()),
+        (Kind::UtcOffset, _) => Err(not_configured(
+            path,
+            "必须是 UTC 偏移 ±HH:MM，例如 \"+08:00\"（中国标准时间，网关的默认时区）",
+        )),
         (Kind::Text | Kind::OptText | Kind::Path, Value::String(_)) => Ok(()),
         (Kind::Enum(allowed), Value::String(s))
-            if allowed.contains(&s.to_ascii_lowercase().as_str()) =>
+            if allowed
+                .iter()
+                .flat_map(|g| g.iter())
+                .any(|a| a.eq_ignore_ascii_case(s)) =>
         {
             *value = Value::String(s.to_ascii_lowercase());
             Ok(())
         }
         (Kind::Enum(allowed), _) => Err(not_configured(
             path,
-            format!("只能是 {}", allowed.join("、")),
+            format!("只能是 {}", allowed.concat().join("、")),
         )),
         (Kind::Int(lo, hi), v) => {
             let n = match v {
@@ -217,6 +266,25 @@ fn check_value(k: &Key, value: &mut Value) -> Result<()> {
         (Kind::Bool, _) => Err(not_configured(path, "只能是 true 或 false")),
         (_, _) => Err(not_configured(path, "必须是字符串")),
     }
+}
+
+/// `+08:00` → 480 (minutes east of UTC); `-03:30` → -210. At most ±14:00.
+pub fn parse_utc_offset(s: &str) -> Option<i32> {
+    let b = s.trim().as_bytes();
+    if b.len() != 6 || b[3] != b':' {
+        return None;
+    }
+    let sign = match b[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let two = |i: usize| -> Option<i32> {
+        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .then(|| i32::from(b[i] - b'0') * 10 + i32::from(b[i + 1] - b'0'))
+    };
+    let (h, m) = (two(1)?, two(4)?);
+    (m < 60 && h * 60 + m <= 14 * 60).then_some(sign * (h * 60 + m))
 }
 
 #[cfg(test)]
@@ -269,6 +337,44 @@ mod tests {
     }
 
     #[test]
+    fn defaults_come_from_the_key_table_and_parse() {
+        for k in KEYS
+            .iter()
+            .filter(|k| !k.required && !matches!(k.kind, Kind::Section))
+        {
+            assert!(
+                serde_json::from_str::<Value>(k.default).is_ok(),
+                "{}: {}",
+                k.path,
+                k.default
+            );
+        }
+        let v = checked(base()).unwrap();
+        assert_eq!(v["timeoutMs"], 15000);
+        assert_eq!(v["outbox"]["maxAttempts"], 20);
+        assert_eq!(v["log"]["dir"], "logs");
+        assert_eq!(v["gatewayTimeZone"], "+08:00");
+        let v = checked(with("log.dir", Value::Null)).unwrap();
+        assert_eq!(v["log"]["dir"], Value::Null, "null is a value: logging off");
+        assert_eq!(
+            v["log"]["level"], "info",
+            "the rest of the section defaulted"
+        );
+    }
+
+    #[test]
+    fn utc_offsets() {
+        assert_eq!(parse_utc_offset("+08:00"), Some(480));
+        assert_eq!(parse_utc_offset("-03:30"), Some(-210));
+        assert_eq!(parse_utc_offset("+00:00"), Some(0));
+        for bad in ["08:00", "+8:00", "+08:60", "+15:00", "UTC", "+08:00:00"] {
+            assert_eq!(parse_utc_offset(bad), None, "{bad}");
+            let e = checked(with("gatewayTimeZone", json!(bad))).unwrap_err();
+            assert!(e.message.contains("gatewayTimeZone"), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn missing_and_unknown_keys_are_named() {
         let e = checked(json!({"baseUrl": "http://a.b", "clientId": "1"})).unwrap_err();
         assert!(e.message.contains("clientSecret"), "{}", e.message);
@@ -287,6 +393,6 @@ mod tests {
         v["log"] = Value::Null;
         let v = checked(v).unwrap();
         assert_eq!(v["clientId"], "2017070411003376");
-        assert!(v.get("log").is_none());
+        assert_eq!(v["log"]["dir"], "logs", "a null section: its defaults");
     }
 }

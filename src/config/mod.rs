@@ -12,45 +12,38 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 pub use crate::encoding::Encoding;
-pub use keys::{KEYS, Key, Kind};
+pub use keys::{ConfigKey, KEYS, Kind};
 
 /// The name of the config file looked for beside the library.
 pub const CONFIG_FILE: &str = "ywx.json";
 /// Environment variable naming the config file explicitly.
 pub const CONFIG_ENV: &str = "YWX_CONFIG";
 
+/// A checked config. Every key has a value: [`keys::check`] writes the
+/// defaults of [`KEYS`] (the one place they are stated) for absent keys.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     pub base_url: String,
     pub client_id: String,
     pub client_secret: String,
-    #[serde(default)]
     pub sys_tag: Option<String>,
-    #[serde(default)]
     pub encoding: Encoding,
-    #[serde(default = "defaults::connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    #[serde(default = "defaults::timeout_ms")]
     pub timeout_ms: u64,
-    #[serde(default)]
     pub retry: Retry,
-    #[serde(default)]
     pub proxy: Option<String>,
-    #[serde(default)]
     pub tls: Tls,
-    #[serde(default = "defaults::max_request_bytes")]
     pub max_request_bytes: u64,
-    #[serde(default)]
-    pub outbox: Outbox,
-    #[serde(default)]
+    pub outbox: OutboxSettings,
+    /// The gateway's time zone, `±HH:MM` (China Standard Time, `+08:00`).
+    pub gateway_time_zone: String,
     pub log: Log,
-    #[serde(default)]
     pub file_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Retry {
     /// Attempts in all for a query (1 = no retry).
     pub attempts: u32,
@@ -58,17 +51,8 @@ pub struct Retry {
     pub backoff_ms: u64,
 }
 
-impl Default for Retry {
-    fn default() -> Self {
-        Retry {
-            attempts: 3,
-            backoff_ms: 200,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tls {
     /// PEM file of the CA(s) to trust instead of the system store.
     pub ca_file: Option<PathBuf>,
@@ -78,19 +62,10 @@ pub struct Tls {
     pub insecure: bool,
 }
 
-impl Default for Tls {
-    fn default() -> Self {
-        Tls {
-            ca_file: None,
-            system_store: true,
-            insecure: false,
-        }
-    }
-}
-
+/// `outbox.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct Outbox {
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutboxSettings {
     pub path: PathBuf,
     pub enabled: bool,
     pub background: bool,
@@ -102,22 +77,8 @@ pub struct Outbox {
     pub reconcile_window_minutes: u32,
 }
 
-impl Default for Outbox {
-    fn default() -> Self {
-        Outbox {
-            path: PathBuf::from("ywx-outbox.db"),
-            enabled: true,
-            background: true,
-            retry_interval_ms: 5000,
-            purge_after_hours: 168,
-            max_attempts: 20,
-            reconcile_window_minutes: 30,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Log {
     /// Directory of the daily log files; `null` turns logging off.
     pub dir: Option<PathBuf>,
@@ -125,35 +86,20 @@ pub struct Log {
     pub level: String,
 }
 
-impl Default for Log {
-    fn default() -> Self {
-        Log {
-            dir: Some(PathBuf::from("logs")),
-            level: "info".into(),
-        }
-    }
+/// The largest request accepted when nothing is configured: the
+/// `maxRequestBytes` default.
+pub fn default_max_request_bytes() -> u64 {
+    KEYS.iter()
+        .find(|k| k.path == "maxRequestBytes")
+        .and_then(|k| keys::default_of(k).as_u64())
+        .unwrap_or(16 * 1024 * 1024)
 }
-
-mod defaults {
-    pub fn connect_timeout_ms() -> u64 {
-        3000
-    }
-    pub fn timeout_ms() -> u64 {
-        15000
-    }
-    pub fn max_request_bytes() -> u64 {
-        super::DEFAULT_MAX_REQUEST_BYTES
-    }
-}
-
-/// The largest request accepted when nothing else is configured.
-pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
 /// Largest config file read.
 const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Where a config came from, for the `ywx_init` answer and relative paths.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub enum ConfigSource {
     Json,
     File(PathBuf),
 }
@@ -198,6 +144,11 @@ impl Config {
             config.resolve_paths(base);
         }
         Ok(config)
+    }
+
+    /// The gateway's time zone, in minutes east of UTC.
+    pub fn gateway_zone_minutes(&self) -> i32 {
+        keys::parse_utc_offset(&self.gateway_time_zone).unwrap_or(480)
     }
 
     /// Legal but dangerous settings, each a sentence for `ywx_init`'s
@@ -313,7 +264,7 @@ pub fn find_file() -> std::result::Result<PathBuf, String> {
 }
 
 /// Loads the config file found by [`find_file`].
-pub fn load_file() -> Result<(Config, Source)> {
+pub fn load_file() -> Result<(Config, ConfigSource)> {
     let path = find_file().map_err(Error::not_configured)?;
     let bytes = crate::readfile::read_limited(&path, MAX_CONFIG_FILE_BYTES).map_err(|why| {
         let why = why.unwrap_or_else(|| "超过 1 MiB，不像 ywx 的配置文件".into());
@@ -325,7 +276,7 @@ pub fn load_file() -> Result<(Config, Source)> {
     let config = Config::parse(&text, base.as_deref()).map_err(|e| {
         Error::not_configured(format!("配置文件 {} 有误：{}", path.display(), e.message))
     })?;
-    Ok((config, Source::File(path)))
+    Ok((config, ConfigSource::File(path)))
 }
 
 #[cfg(test)]

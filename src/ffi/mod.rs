@@ -62,7 +62,7 @@ unsafe fn bytes<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
 
 /// Decodes the request in the configured encoding and runs `method`.
 fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
-    let session = api::session();
+    let session = api::session_loading_config();
     let (enc, max) = (session.encoding(), session.max_request_bytes());
     let text = match request {
         None => Err(Error::arg(

@@ -1,8 +1,7 @@
-//! Delivery: sending claimed items to the gateway — reconciled first when
-//! an earlier attempt may have reached it — and recording what came back;
-//! and the gateway's health as the outbox sees it.
+//! Delivery: the uncertain items reconciled first (one walk of 5.1.1 for
+//! all of them), then queued items claimed, sent and recorded a batch at a
+//! time; and the gateway's health as the outbox sees it.
 
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -10,49 +9,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::Shared;
-use super::lease::{self, Claimed};
-use super::reconcile::reconciled_reply;
-use super::records::Record;
-use super::store::{State, now_ms};
+use super::reconcile::{Uncertain, reconciled_reply};
+use super::store::{Among, Claim, Claimed, Record, State};
+use crate::clock::now_ms;
 use crate::codes;
-use crate::error::{Error, Result};
-use crate::log::Logger;
-use crate::transport::{Failure, Http, Reached, Reply, Request, Transport};
-
-/// What the outbox sends with: the transports, the secret filled in at
-/// delivery (never stored), the log, and the paths it needs.
-pub struct Sender {
-    /// For pushes and flushes, on the caller's thread.
-    pub transport: Arc<Transport>,
-    /// The delivery thread's own, aborted when the thread must stop.
-    pub background: Arc<Transport>,
-    pub client_secret: String,
-    pub logger: Arc<Logger>,
-    /// (method, path): `sign_data` → `/gateway/recipe/synRecipeInfo`.
-    pub routes: Vec<(&'static str, &'static str)>,
-    /// 5.1.1, for reconciliation.
-    pub list_path: &'static str,
-}
-
-impl Sender {
-    pub fn path(&self, method: &str) -> Option<&'static str> {
-        self.routes
-            .iter()
-            .find(|(m, _)| *m == method)
-            .map(|(_, p)| *p)
-    }
-}
-
-/// One POST, never retried here (a push is not sent twice blindly).
-pub fn post(via: &Transport, path: &str, body: &str) -> std::result::Result<Reply, Failure> {
-    via.exchange(&Request {
-        method: Http::Post,
-        path,
-        query: &[],
-        body: Some(body),
-        retry: false,
-    })
-}
+use crate::error::Error;
+use crate::reply::{self, Reply};
+use crate::transport::{Failure, Reached, Request, Transport};
+use crate::value::{object_at_mut, to_json};
 
 /// The gateway as the outbox last saw it.
 #[derive(Default)]
@@ -108,103 +72,88 @@ pub struct Pass {
 }
 
 impl Shared {
-    /// Claims the next deliverable item (or item `only`).
-    fn claim(&self, only: Option<i64>) -> Result<Option<Claimed>> {
+    /// A claim by this process now, of `among`, for `lease`.
+    fn claim_of<'a>(&'a self, among: Among<'a>, lease: Duration) -> Claim<'a> {
         let now = now_ms();
-        let until = now + self.lease_for.as_millis() as i64;
-        self.store.with_db(|c| {
-            lease::claim(
-                c,
-                only,
-                &self.owner,
-                now,
-                until,
-                crate::platform::process_alive,
-            )
-        })
+        Claim {
+            me: &self.owner,
+            until: now + lease.as_millis() as i64,
+            among,
+        }
     }
 
-    /// Whether queued items (of `ur_id`) are being delivered by someone.
-    fn leased_elsewhere(&self, ur_id: Option<&str>) -> Result<bool> {
-        self.store
-            .with_db(|c| lease::leased_elsewhere(c, ur_id, now_ms()))
-    }
-
-    /// Whether item `seq` is queued and leased (being delivered) now.
-    pub(super) fn is_leased(&self, seq: i64) -> Result<bool> {
-        let now = now_ms();
-        self.store.with_db(|c| {
-            c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND state = 'queued'
-                    AND lease_token IS NOT NULL AND lease_until >= ?2)",
-                rusqlite::params![seq, now],
-                |r| r.get(0),
-            )
-        })
-    }
-
-    /// Claims queued item `seq` and tries it once, on the caller's thread.
-    pub fn try_now(&self, seq: i64) -> Result<Option<Outcome>> {
-        let Some(item) = self.claim(Some(seq))? else {
+    /// Claims queued item `seq` and tries it once, on the caller's thread,
+    /// within `deadline`; None when it cannot be claimed now.
+    pub(super) fn try_now(
+        &self,
+        seq: i64,
+        deadline: Instant,
+    ) -> crate::error::Result<Option<Outcome>> {
+        let only = [seq];
+        let claim = self.claim_of(Among::Only(&only), self.lease_for);
+        let Some(item) = self.store.claim(&claim, 1)?.pop() else {
             return Ok(None);
         };
         let mut records = Vec::with_capacity(1);
-        let outcome = self.deliver(&item, &self.sender.transport, &mut records);
-        self.store.record(&records, &[])?;
+        let outcome = self.deliver(&item, &self.sender.transport, deadline, &mut records);
+        self.store.record(&records)?;
         Ok(Some(outcome))
     }
 
     /// The stored request, with the secret of the config in force.
     fn request_of(&self, item: &Claimed) -> Option<(&'static str, String)> {
-        let path = self.sender.path(&item.method)?;
+        let ep = self.sender.route(&item.method)?;
+        let queue = ep.queue()?;
         let mut value: Value = serde_json::from_str(&item.request).ok()?;
-        let head = value.pointer_mut("/msg/head")?.as_object_mut()?;
+        let head = object_at_mut(&mut value, queue.head)?;
         let blank = head
             .get("clientSecret")
             .is_none_or(|v| v.is_null() || v == "");
         if blank {
             head.insert(
                 "clientSecret".into(),
-                Value::String(self.sender.client_secret.clone()),
+                Value::String(self.sender.config.client_secret.clone()),
             );
         }
-        Some((path, crate::value::to_json(&value)))
+        Some((ep.path, to_json(&value)))
     }
 
-    /// Delivers one claimed item through `via`; what to write of it goes
-    /// to `records` (written by the caller, a batch in one transaction).
+    /// Delivers one claimed item through `via` within `deadline`; what to
+    /// write of it goes to `records` (written by the caller, a batch in one
+    /// transaction).
     pub(super) fn deliver(
         &self,
         item: &Claimed,
         via: &Transport,
+        deadline: Instant,
         records: &mut Vec<Record>,
     ) -> Outcome {
         let started = Instant::now();
-        let (outcome, record) = self.attempt(item, via);
+        let (outcome, record) = self.attempt(item, via, deadline);
         records.push(record);
-        if self.sender.logger.enabled() {
-            let (status, message) = match &outcome {
-                // The message is logged only for a failure.
-                Outcome::Delivered(r) | Outcome::Failed(r) if r.status == "0" => {
-                    (r.status.clone(), String::new())
-                }
-                Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
-                Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
-            };
-            self.sender.logger.call(
-                "outbox_deliver",
-                started.elapsed(),
-                &status,
-                &message,
-                &format!("urId={}", item.ur_id),
-            );
-        }
+        let (status, message) = match &outcome {
+            // The message is logged only for a failure.
+            Outcome::Delivered(r) | Outcome::Failed(r) if r.is_ok() => {
+                (r.status.clone(), String::new())
+            }
+            Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
+            Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
+        };
+        self.log_item(item, started, &status, &message);
         outcome
+    }
+
+    fn log_item(&self, item: &Claimed, started: Instant, status: &str, message: &str) {
+        let logger = &self.sender.logger;
+        if logger.enabled() {
+            let key = format!("urId={}", item.ur_id);
+            logger.call("outbox_deliver", started.elapsed(), status, message, &key);
+        }
     }
 
     /// Reconciles (when the outcome of an earlier attempt is unknown), then
     /// sends; what became of the item, and what to write of it.
-    fn attempt(&self, item: &Claimed, via: &Transport) -> (Outcome, Record) {
+    fn attempt(&self, item: &Claimed, via: &Transport, deadline: Instant) -> (Outcome, Record) {
         let Some((path, body)) = self.request_of(item) else {
             let e = Error::internal(format!(
                 "离线缓存中的条目 {} 无法读取（方法 {}）",
@@ -213,15 +162,14 @@ impl Shared {
             return failed(item, e, "离线缓存中的条目无法读取".into());
         };
         if item.unknown {
-            match self.reconcile(item, via) {
-                Ok(Some(unique_id)) => {
-                    self.health.answered();
-                    let reply = reconciled_reply(&unique_id);
-                    let record = Record::finish(item.seq, State::Delivered, &reply.text, None);
-                    return (Outcome::Delivered(reply), record);
+            match self.walk(&[Uncertain::claimed(item)], via, deadline, false) {
+                Ok(found) => {
+                    if let Some(Some(unique_id)) = found.first() {
+                        self.health.answered();
+                        return found_at_gateway(item, unique_id);
+                    }
                 }
-                Ok(None) => {}
-                Err(f) => return self.unanswered(item, f),
+                Err(e) => return self.unanswered(item, Failure::new(e, true, Reached::Maybe)),
             }
         }
         if crate::attach::holds_placeholder(&body) {
@@ -237,15 +185,18 @@ impl Shared {
             let why = e.message.clone();
             return failed(item, e, why);
         }
-        match post(via, path, &body) {
+        let mut request = Request::post(path, &body);
+        request.deadline = Some(deadline);
+        match reply::fetch(via, request) {
             Ok(reply) => {
                 self.health.answered();
+                let id = reply.unique_id.clone();
                 if reply.is_ok() {
-                    let record = Record::finish(item.seq, State::Delivered, &reply.text, None);
+                    let record = finish(item, State::Delivered, &reply, None, id);
                     return (Outcome::Delivered(reply), record);
                 }
                 let why = format!("网关拒绝（status {}）：{}", reply.status, reply.message());
-                let record = Record::finish(item.seq, State::Failed, &reply.text, Some(why));
+                let record = finish(item, State::Failed, &reply, Some(why), None);
                 (Outcome::Failed(reply), record)
             }
             Err(f) => self.unanswered(item, f),
@@ -256,7 +207,7 @@ impl Shared {
     /// is unreachable or says "not now", else up to `outbox.maxAttempts`.
     fn unanswered(&self, item: &Claimed, f: Failure) -> (Outcome, Record) {
         self.health.failed(&f.error);
-        let unknown = f.reached == Reached::Maybe;
+        let unknown = f.reached == Reached::Maybe || item.unknown;
         if !f.transient && item.attempts >= i64::from(self.settings.max_attempts) {
             let why = format!("尝试 {} 次后放弃：{}", item.attempts, f.error.message);
             let mut e = f.error;
@@ -265,84 +216,117 @@ impl Shared {
         }
         let record = Record::Release {
             seq: item.seq,
-            last_error: f.error.message.clone(),
+            last_error: Some(f.error.message.clone()),
             unknown,
         };
         (Outcome::Waiting(f.error), record)
     }
 
-    /// Claims up to `max` deliverable items, oldest first, in one
-    /// transaction.
-    fn claim_batch(&self, max: usize) -> Result<Vec<Claimed>> {
-        let now = now_ms();
-        // Items are sent only while the batch is younger than one lease
-        // (see `pass`), each taking at most a lease: two cover them all.
-        let until = now + 2 * self.lease_for.as_millis() as i64;
-        self.store.with_db(|c| {
-            lease::claim_batch(
-                c,
-                max,
-                &self.owner,
-                now,
-                until,
-                crate::platform::process_alive,
-            )
-        })
-    }
-
-    /// The next of the items `seqs` that can be claimed.
-    fn next(&self, seqs: &[i64]) -> Result<Option<Claimed>> {
-        for seq in seqs {
-            if let Some(c) = self.claim(Some(*seq))? {
-                return Ok(Some(c));
-            }
+    /// Reconciles every queued item (of `among`) whose outcome is unknown,
+    /// in one walk of 5.1.1 for all: found ones end delivered, the others
+    /// may be sent. Why the gateway could not be asked, if it could not.
+    fn reconcile_uncertain(
+        &self,
+        among: Among,
+        via: &Transport,
+        pass: &mut Pass,
+    ) -> crate::error::Result<Option<String>> {
+        let claim = self.claim_of(among, self.lease_for * 2);
+        let items = self.store.claim_uncertain(&claim)?;
+        if items.is_empty() {
+            return Ok(None);
         }
-        Ok(None)
+        let started = Instant::now();
+        let uncertain: Vec<Uncertain> = items.iter().map(Uncertain::claimed).collect();
+        let walked = self.walk(&uncertain, via, started + self.lease_for, false);
+        let mut records = Vec::with_capacity(items.len());
+        let unreachable = match walked {
+            Ok(found) => {
+                for (item, found) in items.iter().zip(found) {
+                    match found {
+                        Some(unique_id) => {
+                            self.log_item(item, started, "0", "");
+                            records.push(found_at_gateway(item, &unique_id).1);
+                            pass.delivered += 1;
+                            pass.touched.push(item.seq);
+                        }
+                        // Not at the gateway: it may be sent.
+                        None => records.push(Record::Release {
+                            seq: item.seq,
+                            last_error: None,
+                            unknown: false,
+                        }),
+                    }
+                }
+                None
+            }
+            Err(e) => {
+                for item in &items {
+                    records.push(Record::Release {
+                        seq: item.seq,
+                        last_error: Some(e.message.clone()),
+                        unknown: true,
+                    });
+                }
+                Some(e.message)
+            }
+        };
+        self.store.record(&records)?;
+        Ok(unreachable)
     }
 
     /// Delivers queued items through `via`, in order, until none is left,
     /// the gateway cannot be reached, or `limit` items were tried. `wait`
     /// also waits for items another thread or process is delivering.
     ///
-    /// Items are claimed a batch at a time, in one transaction, sent by
-    /// [`SENDERS`] threads at once, each over its own keep-alive
-    /// connection, and what became of them written in one transaction per
-    /// batch. Until then they stay leased: should the process die in
-    /// between, their outcome is unknown and they are reconciled before any
-    /// re-send.
+    /// The items whose outcome is unknown are reconciled first, all in one
+    /// walk. Then items are claimed a batch at a time, in one transaction,
+    /// sent by [`SENDERS`] threads at once, each over its own keep-alive
+    /// connection, each within a call's budget, and what became of them
+    /// written in one transaction per batch. Until then they stay leased:
+    /// should the process die in between, their outcome is unknown and
+    /// they are reconciled before any re-send.
     pub fn pass(
         &self,
         ur_id: Option<&str>,
         wait: bool,
         limit: usize,
         via: &Transport,
-    ) -> Result<Pass> {
+    ) -> crate::error::Result<Pass> {
         let mut pass = Pass::default();
         if !self.store.exists() {
             self.maybe_queued.store(false, Ordering::SeqCst);
             return Ok(pass);
         }
         let only = ur_id.map(|u| self.store.queued_seqs(u)).transpose()?;
+        let among = || only.as_deref().map_or(Among::Oldest, Among::Only);
+        if let Some(why) = self.reconcile_uncertain(among(), via, &mut pass)? {
+            pass.unreachable = Some(why);
+            return Ok(pass);
+        }
         let deadline = Instant::now() + self.lease_for;
         let mut records = Vec::with_capacity(BATCH);
         while pass.touched.len() < limit {
-            let batch = match only.as_deref() {
-                Some(seqs) => self.next(seqs)?.into_iter().collect(),
-                None => self.claim_batch(BATCH.min(limit - pass.touched.len()))?,
+            let max = match only {
+                Some(_) => 1,
+                None => BATCH.min(limit - pass.touched.len()),
             };
+            let batch = self
+                .store
+                .claim(&self.claim_of(among(), self.lease_for * 2), max)?;
             if batch.is_empty() {
-                if wait && Instant::now() < deadline && self.leased_elsewhere(ur_id)? {
+                if wait && Instant::now() < deadline && self.store.leased(ur_id, None)? {
                     std::thread::sleep(Duration::from_millis(50));
                     continue;
                 }
-                if ur_id.is_none() && !self.leased_elsewhere(None)? {
+                if ur_id.is_none() && !self.store.leased(None, None)? {
                     self.maybe_queued.store(false, Ordering::SeqCst);
                 }
                 break;
             }
             records.clear();
-            let unsent = self.send_batch(&batch, via, &mut records, &mut pass);
-            self.store.record(&records, &unsent)?;
+            self.send_batch(&batch, via, &mut records, &mut pass);
+            self.store.record(&records)?;
             if pass.unreachable.is_some() {
                 break;
             }
@@ -362,16 +346,16 @@ const SENDERS: usize = 4;
 
 impl Shared {
     /// Sends the items of a claimed batch, [`SENDERS`] at a time, each
-    /// while the batch is younger than a lease; stops taking new ones once
-    /// the gateway cannot be reached. What to write goes to `records`;
-    /// returns the items not sent (released by the caller).
+    /// while the batch is younger than a lease and within a call's budget;
+    /// stops taking new ones once the gateway cannot be reached. What to
+    /// write goes to `records`, the items not sent among them (released).
     fn send_batch(
         &self,
         batch: &[Claimed],
         via: &Transport,
         records: &mut Vec<Record>,
         pass: &mut Pass,
-    ) -> Vec<i64> {
+    ) {
         let claimed = Instant::now();
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
@@ -382,7 +366,8 @@ impl Shared {
             while !stop.load(Ordering::SeqCst) && claimed.elapsed() < self.lease_for {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(item) = batch.get(i) else { break };
-                let outcome = self.deliver(item, via, &mut records);
+                let deadline = self.item_deadline(via);
+                let outcome = self.deliver(item, via, deadline, &mut records);
                 if matches!(outcome, Outcome::Waiting(_)) {
                     stop.store(true, Ordering::SeqCst);
                 }
@@ -397,7 +382,7 @@ impl Shared {
             for h in helpers {
                 // A sender that panicked took what became of its items
                 // with it: they stay leased, and so are reconciled before
-                // any re-send (`lease::claim`).
+                // any re-send.
                 results.extend(h.join().ok());
             }
             results
@@ -421,13 +406,47 @@ impl Shared {
         // Items are taken in order, and each taken one was sent: those
         // after the last taken were not.
         let taken = next.load(Ordering::SeqCst).min(batch.len());
-        batch[taken..].iter().map(|item| item.seq).collect()
+        records.extend(
+            batch[taken..]
+                .iter()
+                .map(|item| Record::Unsent { seq: item.seq }),
+        );
     }
+}
+
+/// What to write of an item the gateway answered.
+fn finish(
+    item: &Claimed,
+    state: State,
+    reply: &Reply,
+    last_error: Option<String>,
+    unique_id: Option<String>,
+) -> Record {
+    Record::Finish {
+        seq: item.seq,
+        state,
+        response: reply.text.clone(),
+        last_error,
+        unique_id,
+    }
+}
+
+/// An item reconciliation found at the gateway: delivered.
+fn found_at_gateway(item: &Claimed, unique_id: &str) -> (Outcome, Record) {
+    let reply = reconciled_reply(unique_id);
+    let record = finish(item, State::Delivered, &reply, None, Some(unique_id.into()));
+    (Outcome::Delivered(reply), record)
 }
 
 /// An item that ends failed, with `e` as its answer.
 fn failed(item: &Claimed, e: Error, why: String) -> (Outcome, Record) {
     let reply = Reply::local(e.envelope());
-    let record = Record::finish(item.seq, State::Failed, "null", Some(why));
+    let record = Record::Finish {
+        seq: item.seq,
+        state: State::Failed,
+        response: "null".into(),
+        last_error: Some(why),
+        unique_id: None,
+    };
     (Outcome::Failed(reply), record)
 }

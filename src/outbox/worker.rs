@@ -4,11 +4,13 @@
 //! unreachable; a successful call wakes it early.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::Shared;
+use crate::platform;
 use crate::transport::Transport;
 
 /// Longest pause between two delivery passes while the gateway stays
@@ -28,6 +30,9 @@ thread_local! {
 pub struct Worker {
     signal: Arc<Signal>,
     thread: JoinHandle<()>,
+    /// Set by the thread as it ends (on Windows it ends through
+    /// `FreeLibraryAndExitThread`, which std's `is_finished` cannot see).
+    ended: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -76,17 +81,44 @@ impl Signal {
 }
 
 impl Worker {
+    /// Starts the thread. On Windows it holds a reference to ywx.dll while
+    /// it runs, so that a host's `FreeLibrary` (with or without
+    /// `ywx_shutdown`) never unloads the code it runs.
     pub fn start(shared: Arc<Shared>) -> Option<Worker> {
         let signal = Arc::new(Signal::default());
-        let thread_signal = signal.clone();
-        std::thread::Builder::new()
+        let ended = Arc::new(AtomicBool::new(false));
+        let (thread_signal, thread_ended) = (signal.clone(), ended.clone());
+        // Taken before the thread exists, so that no FreeLibrary comes in
+        // between; handed to the thread, or given back if it cannot start.
+        let handoff = Arc::new(Mutex::new(platform::pin_library()));
+        let thread_handoff = handoff.clone();
+        let spawned = std::thread::Builder::new()
             .name("ywx-outbox".into())
             .spawn(move || {
+                let pin = thread_handoff
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                drop(thread_handoff);
                 ON_WORKER.set(true);
-                run(&shared, &thread_signal)
-            })
-            .ok()
-            .map(|thread| Worker { signal, thread })
+                run(&shared, &thread_signal);
+                drop((shared, thread_signal));
+                thread_ended.store(true, Ordering::SeqCst);
+                platform::end_thread(pin);
+            });
+        match spawned {
+            Ok(thread) => Some(Worker {
+                signal,
+                thread,
+                ended,
+            }),
+            Err(_) => {
+                if let Some(pin) = handoff.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    platform::unpin(pin);
+                }
+                None
+            }
+        }
     }
 
     pub fn wake(&self) {
@@ -103,9 +135,11 @@ impl Worker {
             return;
         }
         let deadline = Instant::now() + STOP_WAIT;
-        while !self.thread.is_finished() && Instant::now() < deadline {
+        while !self.ended.load(Ordering::SeqCst) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
+        // Joined only where it ends as std threads do (not through
+        // FreeLibraryAndExitThread); else it is left to end on its own.
         if self.thread.is_finished() {
             let _ = self.thread.join();
         }

@@ -13,14 +13,7 @@ use crate::error::{Error, Result};
 use crate::rules::{self, Need};
 use crate::value::as_text;
 
-/// The JSON object `path` (`head`, `body`, `msg.head`...) names in `root`.
-pub(crate) fn object_at<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Map<String, Value>> {
-    let mut v = root;
-    for key in path.split('.') {
-        v = v.get_mut(key)?;
-    }
-    v.as_object_mut()
-}
+use crate::value::object_at_mut as object_at;
 
 /// Where a rule's field lives: `head.x`/`body.x` are under `msg` for
 /// sign pushes; `signType` and query parameters at the top.
@@ -36,7 +29,7 @@ fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
 }
 
 /// The path of `head`/`body` objects for a shape.
-pub(crate) fn part(shape: Shape, which: &str) -> &str {
+fn part(shape: Shape, which: &str) -> &str {
     match (shape, which) {
         (Shape::Msg, "head") => "msg.head",
         (Shape::Msg, "body") => "msg.body",

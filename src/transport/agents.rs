@@ -118,7 +118,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let transport = Transport::new(&config).unwrap();
+        let transport = Transport::new(&config, Default::default()).unwrap();
         let barrier = std::sync::Barrier::new(AGENTS);
         let mut agents: Vec<usize> = std::thread::scope(|s| {
             let spawned: Vec<_> = (0..AGENTS)

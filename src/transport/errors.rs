@@ -37,6 +37,22 @@ impl Shown {
         timeout_ms: u64,
         progress: Progress,
     ) -> Failure {
+        let timed_out = match &e {
+            ureq::Error::Timeout(_) => true,
+            ureq::Error::Io(io) => matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock),
+            _ => false,
+        };
+        let mut failure = self.kind_of(e, url, timeout_ms, progress);
+        // A pooled connection that ended (closed, reset) before a byte of
+        // the answer: the server had closed it while it was idle.
+        failure.stale = progress.pooled
+            && progress.read == 0
+            && !timed_out
+            && failure.error.code.number == codes::NETWORK_UNREACHABLE.number;
+        failure
+    }
+
+    fn kind_of(&self, e: ureq::Error, url: &str, timeout_ms: u64, progress: Progress) -> Failure {
         use ureq::Timeout as T;
         let (host, proxy) = (&self.base, self.proxy.as_deref());
         match e {
@@ -150,33 +166,22 @@ impl Shown {
 }
 
 fn transient(error: Error, reached: Reached) -> Failure {
-    Failure {
-        error,
-        transient: true,
-        reached,
-    }
+    Failure::new(error, true, reached)
 }
 
 fn not_reached(error: Error) -> Failure {
-    Failure {
-        error,
-        transient: false,
-        reached: Reached::No,
-    }
+    Failure::new(error, false, Reached::No)
 }
 
 /// A server answered with something that is not HTTP as it should be.
 fn malformed(url: &str, detail: &str) -> Failure {
-    Failure {
-        error: Error::new(
-            &codes::GATEWAY_BAD_REPLY,
-            format!(
-                "{url} 有应答，但不是合法的 HTTP（{detail}）。请确认 baseUrl 指向的是医网信网关，端口和 http/https 是否正确"
-            ),
+    let error = Error::new(
+        &codes::GATEWAY_BAD_REPLY,
+        format!(
+            "{url} 有应答，但不是合法的 HTTP（{detail}）。请确认 baseUrl 指向的是医网信网关，端口和 http/https 是否正确"
         ),
-        transient: false,
-        reached: Reached::Maybe,
-    }
+    );
+    Failure::new(error, false, Reached::Maybe)
 }
 
 /// Whether an I/O error carries a TLS failure (rustls reports handshake
@@ -186,7 +191,7 @@ fn is_tls(io: &std::io::Error) -> bool {
     inner.is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some()) || tls_words(&io.to_string())
 }
 
-fn timeout(url: &str, ms: u64) -> Error {
+pub fn timeout(url: &str, ms: u64) -> Error {
     Error::new(
         &codes::TIMEOUT,
         format!(

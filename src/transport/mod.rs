@@ -1,32 +1,30 @@
 //! HTTP to the gateway: keep-alive agents (a pool per calling thread,
-//! `agents.rs`), timeouts, proxy, TLS, retries of idempotent calls. Knows
-//! nothing of endpoints: it sends a method, a path and a body, and returns the gateway's answer or a
-//! failure from the code table (`errors.rs` for what went wrong on the way,
-//! `reply.rs` for what counts as the gateway's answer).
+//! `agents.rs`), deadlines, proxy, TLS, and the gateway's clock (its `Date`
+//! header). Knows nothing of endpoints nor of the gateway's JSON: it sends a
+//! method, a path and a body, and returns the HTTP response or a failure
+//! from the code table (`errors.rs`) saying whether the request may have
+//! reached the gateway. What counts as the gateway's answer is decided
+//! above it (`reply`).
 
 mod agents;
 mod errors;
-mod peek;
 mod record;
-mod reply;
 mod resolver;
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, SendBody};
 
-use crate::attach::Document;
+use crate::clock::GatewayClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::value::as_text;
 use agents::{AGENTS, SharedConnector, slot};
 pub use record::{BeforeSend, Hook};
 use record::{Recorder, Sent};
-use reply::Answer;
 use resolver::CachingResolver;
 
 /// Largest CA file read (a PEM bundle of every public root is ~250 KB).
@@ -44,88 +42,63 @@ pub enum Http {
     Post,
 }
 
+/// What a request carries.
+pub enum Body<'a> {
+    /// Nothing (a GET).
+    Empty,
+    /// A JSON text.
+    Json(&'a str),
+    /// A JSON text read piece by piece (documents encoded as they are
+    /// read), of `len` bytes.
+    Stream { reader: &'a mut dyn Read, len: u64 },
+}
+
+impl Body<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Json(text) => text.len() as u64,
+            Body::Stream { len, .. } => *len,
+        }
+    }
+}
+
 pub struct Request<'a> {
     pub method: Http,
     pub path: &'a str,
     pub query: &'a [(String, String)],
-    pub body: Option<&'a str>,
-    /// Whether sending it twice is harmless, so transient failures are retried.
-    pub retry: bool,
+    pub body: Body<'a>,
+    /// When the exchange must be over, whatever the server trickles
+    /// (`None`: `timeoutMs` + `connectTimeoutMs` from now).
+    pub deadline: Option<Instant>,
+    /// On a new connection, never a pooled one (after a pooled one turned
+    /// out closed).
+    pub fresh_connection: bool,
 }
 
-/// The gateway's answer: its text, passed on unchanged (but for `status`
-/// made a string), its `status`, and the same parsed when asked for (most
-/// callers only pass the text on: it is not parsed whole for them).
+impl<'a> Request<'a> {
+    /// A POST of a JSON text, within the transport's own limit.
+    pub fn post(path: &'a str, json: &'a str) -> Request<'a> {
+        Request {
+            method: Http::Post,
+            path,
+            query: &[],
+            body: Body::Json(json),
+            deadline: None,
+            fresh_connection: false,
+        }
+    }
+}
+
+/// An HTTP response, whatever its status: what counts as the gateway's
+/// answer is decided above the transport.
 #[derive(Debug)]
-pub struct Reply {
-    pub text: String,
-    /// `status`, as a string.
-    pub status: String,
-    /// `data.uniqueId`, as text, when the answer has one.
-    pub unique_id: Option<String>,
-    json: std::cell::OnceCell<serde_json::Value>,
-}
-
-impl Reply {
-    /// An answer made by the library itself.
-    pub fn local(json: serde_json::Value) -> Reply {
-        let status = json.get("status").and_then(as_text).unwrap_or_default();
-        let unique_id = json.pointer("/data/uniqueId").and_then(as_text);
-        Reply {
-            text: json.to_string(),
-            status,
-            unique_id,
-            json: json.into(),
-        }
-    }
-
-    /// An answer the library wrote itself as text, with its `status`.
-    pub fn made(text: String, status: &str) -> Reply {
-        Reply {
-            text,
-            status: status.to_string(),
-            unique_id: None,
-            json: Default::default(),
-        }
-    }
-
-    /// A stored answer (of the outbox): None when it is not a JSON object.
-    pub fn stored(text: String) -> Option<Reply> {
-        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let mut reply = Reply::local(json);
-        reply.text = text;
-        Some(reply)
-    }
-
-    /// The answer parsed (on first use).
-    pub fn json(&self) -> &serde_json::Value {
-        self.json
-            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or_default())
-    }
-
-    /// The answer parsed, to change it (then `text` is made anew from it).
-    pub fn json_mut(&mut self) -> &mut serde_json::Value {
-        self.json();
-        self.json.get_mut().expect("parsed above")
-    }
-
-    pub fn into_json(mut self) -> serde_json::Value {
-        self.json();
-        self.json.take().unwrap_or_default()
-    }
-
-    /// Whether the gateway said "0" (success).
-    pub fn is_ok(&self) -> bool {
-        self.status == "0"
-    }
-
-    /// `message`, as text ("" when absent).
-    pub fn message(&self) -> String {
-        self.json()
-            .get("message")
-            .and_then(as_text)
-            .unwrap_or_default()
-    }
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// A redirect's `Location` (only a redirect's).
+    pub location: Option<String>,
+    pub body: Vec<u8>,
 }
 
 /// Whether a failed request may have reached the gateway.
@@ -146,15 +119,21 @@ pub struct Failure {
     pub error: Error,
     pub transient: bool,
     pub reached: Reached,
+    /// It failed on a pooled keep-alive connection before any byte of an
+    /// answer came: most likely the server had closed the connection while
+    /// it was idle (and so never read the request). A new connection
+    /// should be tried.
+    pub stale: bool,
 }
 
 impl Failure {
-    /// A server answered (with something that is not the gateway's answer).
-    fn answered(error: Error, transient: bool) -> Failure {
+    /// A failure that is not the transport's: `reached` as given.
+    pub fn new(error: Error, transient: bool, reached: Reached) -> Failure {
         Failure {
             error,
             transient,
-            reached: Reached::Maybe,
+            reached,
+            stale: false,
         }
     }
 }
@@ -162,129 +141,100 @@ impl Failure {
 pub struct Transport {
     /// [`AGENTS`] agents alike but for their pools (and DNS caches).
     agents: Box<[Agent]>,
+    /// An agent that pools nothing: every request on a new connection.
+    fresh: Agent,
     base_url: String,
     /// What messages show of the gateway and the proxy: passwords masked.
     shown: errors::Shown,
     timeout_ms: u64,
-    attempts: u32,
-    backoff_ms: u64,
+    /// The longest an exchange may take: `timeoutMs` + `connectTimeoutMs`.
+    budget: Duration,
+    /// The gateway's clock, learnt from the `Date` of its responses.
+    clock: Arc<GatewayClock>,
 }
 
 impl Transport {
-    pub fn new(config: &Config) -> Result<Transport> {
-        let connect = Duration::from_millis(config.connect_timeout_ms);
-        let phase = Duration::from_millis(config.timeout_ms);
-        let mut builder = Agent::config_builder()
-            .http_status_as_error(false)
-            // Per phase, not `timeout_global`, which implies a resolve
-            // timeout: see `CachingResolver`.
-            .timeout_resolve(Some(connect))
-            .timeout_connect(Some(connect))
-            .timeout_send_request(Some(phase))
-            .timeout_send_body(Some(phase))
-            .timeout_recv_response(Some(phase))
-            .timeout_recv_body(Some(phase))
-            // A 2 MiB PDF's body goes out in a few large writes rather
-            // than twenty 128 KiB ones, each waking the gateway's reader.
-            // Only what is written is touched: small requests cost no more.
-            .output_buffer_size(512 * 1024)
-            .max_idle_connections(64)
-            .max_idle_connections_per_host(64)
-            .max_redirects(0)
-            .user_agent(concat!("ywx/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls_config(config)?);
+    /// A transport for `config`; the gateway's clock, as its responses
+    /// show it, goes to `clock`.
+    pub fn new(config: &Config, clock: Arc<GatewayClock>) -> Result<Transport> {
         let proxy = config.proxy.as_deref().filter(|p| !p.trim().is_empty());
-        if let Some(proxy) = proxy {
-            let parsed = ureq::Proxy::new(proxy).map_err(|e| {
-                let shown = crate::config::mask_url_password(proxy);
-                Error::not_configured(format!("配置项 proxy \"{shown}\" 不是合法的代理地址：{e}"))
-            })?;
-            builder = builder.proxy(Some(parsed));
-        }
-        let agent_config = builder.build();
         // One connector for all: one TLS client config, whose session
         // cache every agent then resumes from.
         let connector = SharedConnector(Arc::new(DefaultConnector::new().chain(Recorder)));
-        let agents = (0..AGENTS)
-            .map(|_| {
-                Agent::with_parts(
-                    agent_config.clone(),
-                    connector.clone(),
-                    CachingResolver::default(),
-                )
-            })
-            .collect();
+        let agent = |pooled| -> Result<Agent> {
+            let agent_config = agent_config(config, proxy, pooled)?;
+            Ok(Agent::with_parts(
+                agent_config,
+                connector.clone(),
+                CachingResolver::default(),
+            ))
+        };
         Ok(Transport {
-            agents,
+            agents: (0..AGENTS).map(|_| agent(true)).collect::<Result<_>>()?,
+            fresh: agent(false)?,
             base_url: config.base_url.clone(),
             shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
-            attempts: config.retry.attempts.max(1),
-            backoff_ms: config.retry.backoff_ms,
+            budget: Duration::from_millis(config.connect_timeout_ms + config.timeout_ms),
+            clock,
         })
     }
 
-    /// Sends the request; retries transient failures when `req.retry`.
-    pub fn send(&self, req: &Request) -> Result<Reply> {
-        let attempts = if req.retry { self.attempts } else { 1 };
-        let mut attempt = 1;
-        loop {
-            match self.exchange(req) {
-                Err(f) if f.transient && attempt < attempts => {
-                    std::thread::sleep(backoff(self.backoff_ms, attempt));
-                    attempt += 1;
-                }
-                Err(f) => return Err(f.error),
-                Ok(reply) => return Ok(reply),
-            }
-        }
+    /// The longest one exchange may take (`timeoutMs` + `connectTimeoutMs`).
+    pub fn budget(&self) -> Duration {
+        self.budget
     }
 
     /// One exchange, never retried, with everything known of a failure.
-    pub fn exchange(&self, req: &Request) -> std::result::Result<Reply, Failure> {
+    pub fn exchange(&self, req: Request) -> std::result::Result<Response, Failure> {
         let url = self.url(req.path);
-        let sent = Sent::start();
-        let result = match req.method {
-            Http::Get => self
-                .agent()
-                .get(&url)
-                .query_pairs(req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .call(),
-            Http::Post => self
-                .agent()
-                .post(&url)
-                .header("Content-Type", JSON)
-                .send(req.body.unwrap_or("{}")),
+        let agent = match req.fresh_connection {
+            true => &self.fresh,
+            false => self.agent(),
         };
-        let total = req.body.map_or(0, str::len) as u64;
-        self.answer(result, req.path, sent, total)
-    }
-
-    /// One POST of a request with documents, streamed (never retried).
-    pub fn post_document(
-        &self,
-        path: &str,
-        doc: &mut Document,
-    ) -> std::result::Result<Reply, Failure> {
-        let url = self.url(path);
-        let total = doc.len();
-        let not_sent = |error| Failure {
-            error,
-            transient: false,
-            reached: Reached::No,
-        };
-        let mut body = doc.reader().map_err(not_sent)?;
-        let sent = Sent::start();
-        let result = self
-            .agent()
-            .post(&url)
-            .header("Content-Type", JSON)
-            .header("Content-Length", total.to_string())
-            .send(SendBody::from_reader(&mut body));
-        if let Some(e) = body.failed.take() {
-            return Err(not_sent(e));
+        let total = req.body.len();
+        let not_sent = |error| Failure::new(error, false, Reached::No);
+        // What is left of the caller's budget, when it is less than an
+        // exchange's own (set per request only then: it costs a copy of
+        // the agent's config).
+        let left = req
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .filter(|left| *left < self.budget);
+        if left.is_some_and(|l| l.is_zero()) {
+            return Err(self.out_of_time(req.path));
         }
-        self.answer(result, path, sent, total)
+        let sent = Sent::start();
+        let result = match (req.method, req.body) {
+            (Http::Get, _) => {
+                let mut builder = agent
+                    .get(&url)
+                    .query_pairs(req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                if let Some(left) = left {
+                    builder = builder.config().timeout_per_call(Some(left)).build();
+                }
+                builder.call()
+            }
+            (Http::Post, body) => {
+                let mut builder = agent.post(&url).header("Content-Type", JSON);
+                if let Some(left) = left {
+                    builder = builder.config().timeout_per_call(Some(left)).build();
+                }
+                match body {
+                    Body::Empty => builder.send("{}"),
+                    Body::Json(text) => builder.send(text),
+                    Body::Stream { reader, len } => builder
+                        .header("Content-Length", len.to_string())
+                        .send(SendBody::from_reader(reader)),
+                }
+            }
+        };
+        if let Err(ureq::Error::Io(e)) = &result
+            && e.to_string() == record::HELD_BACK
+        {
+            return Err(not_sent(Error::internal(record::HELD_BACK)));
+        }
+        self.response(result, req.path, sent, total)
     }
 
     /// The agent of the calling thread.
@@ -299,14 +249,25 @@ impl Transport {
         url
     }
 
-    /// The answer to a request of `path`, or the failure.
-    fn answer(
+    /// The URL of `path` as messages show it (passwords masked).
+    pub fn shown_url(&self, path: &str) -> String {
+        self.shown.url(path)
+    }
+
+    /// The caller's budget was spent before the exchange began.
+    fn out_of_time(&self, path: &str) -> Failure {
+        let error = errors::timeout(&self.shown.url(path), self.timeout_ms);
+        Failure::new(error, true, Reached::No)
+    }
+
+    /// The response to a request of `path`, read whole, or the failure.
+    fn response(
         &self,
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
         path: &str,
         sent: Sent,
         total: u64,
-    ) -> std::result::Result<Reply, Failure> {
+    ) -> std::result::Result<Response, Failure> {
         let failed = |e| {
             let shown = self.shown.url(path);
             self.shown
@@ -320,6 +281,11 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        if let Some(date) = response.headers().get("date")
+            && let Ok(date) = date.to_str()
+        {
+            self.clock.observe(date);
+        }
         let status = response.status().as_u16();
         let content_type = header("content-type");
         // Only a redirect's Location is shown.
@@ -337,13 +303,12 @@ impl Transport {
             .reader()
             .read_to_end(&mut body)
             .map_err(|e| failed(ureq::Error::from(e)))?;
-        let answer = Answer {
+        Ok(Response {
             status,
-            content_type: content_type.as_deref(),
-            location: location.as_deref(),
+            content_type,
+            location,
             body,
-        };
-        reply::classify(answer, || self.shown.url(path))
+        })
     }
 
     /// One GET of `path`, any HTTP answer being a success (`ywx check`).
@@ -369,10 +334,51 @@ impl Transport {
     /// thread, and refuses new ones: for a delivery thread that must stop
     /// now (its request is abandoned and reconciled later).
     pub fn abort(&self) {
-        for agent in &self.agents {
+        for agent in self.agents.iter().chain([&self.fresh]) {
             agent.clone().shutdown();
         }
     }
+}
+
+/// An agent's settings; `pooled`: whether it keeps connections alive.
+fn agent_config(
+    config: &Config,
+    proxy: Option<&str>,
+    pooled: bool,
+) -> Result<ureq::config::Config> {
+    let connect = Duration::from_millis(config.connect_timeout_ms);
+    let phase = Duration::from_millis(config.timeout_ms);
+    let idle = if pooled { 64 } else { 0 };
+    let mut builder = Agent::config_builder()
+        .http_status_as_error(false)
+        // Not `timeout_global`, which implies a resolve timeout: see
+        // `CachingResolver`. An exchange is bounded as a whole by
+        // `timeout_per_call` (the budget of one call); a call that tries
+        // again gives each exchange what is left of its budget.
+        .timeout_resolve(Some(connect))
+        .timeout_connect(Some(connect))
+        .timeout_per_call(Some(connect + phase))
+        .timeout_send_request(Some(phase))
+        .timeout_send_body(Some(phase))
+        .timeout_recv_response(Some(phase))
+        .timeout_recv_body(Some(phase))
+        // A 2 MiB PDF's body goes out in a few large writes rather than
+        // twenty 128 KiB ones, each waking the gateway's reader. Only what
+        // is written is touched: small requests cost no more.
+        .output_buffer_size(512 * 1024)
+        .max_idle_connections(idle)
+        .max_idle_connections_per_host(idle)
+        .max_redirects(0)
+        .user_agent(concat!("ywx/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls_config(config)?);
+    if let Some(proxy) = proxy {
+        let parsed = ureq::Proxy::new(proxy).map_err(|e| {
+            let shown = crate::config::mask_url_password(proxy);
+            Error::not_configured(format!("配置项 proxy \"{shown}\" 不是合法的代理地址：{e}"))
+        })?;
+        builder = builder.proxy(Some(parsed));
+    }
+    Ok(builder.build())
 }
 
 fn tls_config(config: &Config) -> Result<TlsConfig> {
@@ -405,15 +411,4 @@ fn tls_config(config: &Config) -> Result<TlsConfig> {
         builder = builder.root_certs(RootCerts::WebPki);
     }
     Ok(builder.build())
-}
-
-/// Exponential backoff with jitter: base·2^(n-1) plus up to half of it.
-fn backoff(base_ms: u64, attempt: u32) -> Duration {
-    let exp = base_ms.saturating_mul(1 << (attempt - 1).min(10));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0);
-    let jitter = if exp > 1 { nanos % (exp / 2 + 1) } else { 0 };
-    Duration::from_millis(exp + jitter)
 }

@@ -14,9 +14,9 @@ use ureq::unversioned::transport::time::Duration as TimeoutDuration;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
 thread_local! {
-    /// (bytes written, bytes read) on this thread, ever. No destructor: it
-    /// stays readable during thread teardown.
-    static IO: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// (bytes written, bytes read, connections made) on this thread, ever.
+    /// No destructor: it stays readable during thread teardown.
+    static IO: Cell<(u64, u64, u64)> = const { Cell::new((0, 0, 0)) };
 }
 
 thread_local! {
@@ -58,19 +58,23 @@ fn fire() -> bool {
     hook.is_none_or(|h| h())
 }
 
-fn counters() -> (u64, u64) {
-    IO.try_with(Cell::get).unwrap_or((0, 0))
+fn counters() -> (u64, u64, u64) {
+    IO.try_with(Cell::get).unwrap_or((0, 0, 0))
 }
 
-fn add(written: u64, read: u64) {
+fn add(written: u64, read: u64, connected: u64) {
     let _ = IO.try_with(|c| {
-        let (w, r) = c.get();
-        c.set((w.wrapping_add(written), r.wrapping_add(read)));
+        let (w, r, n) = c.get();
+        c.set((
+            w.wrapping_add(written),
+            r.wrapping_add(read),
+            n.wrapping_add(connected),
+        ));
     });
 }
 
 /// The counters when an exchange started.
-pub struct Sent((u64, u64));
+pub struct Sent((u64, u64, u64));
 
 /// What an exchange wrote and read.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +83,8 @@ pub struct Progress {
     pub read: u64,
     /// The request body's length.
     pub body: u64,
+    /// It ran on a connection taken from the pool, not one made for it.
+    pub pooled: bool,
 }
 
 impl Progress {
@@ -95,11 +101,12 @@ impl Sent {
     }
 
     pub fn finish(&self, body: u64) -> Progress {
-        let (w, r) = counters();
+        let (w, r, n) = counters();
         Progress {
             written: w.wrapping_sub(self.0.0),
             read: r.wrapping_sub(self.0.1),
             body,
+            pooled: n == self.0.2,
         }
     }
 }
@@ -133,6 +140,9 @@ impl Connector<Box<dyn Transport>> for Recorder {
         _: &ConnectionDetails,
         chained: Option<Box<dyn Transport>>,
     ) -> Result<Option<Recording>, ureq::Error> {
+        if chained.is_some() {
+            add(0, 0, 1);
+        }
         Ok(chained.map(|inner| Recording {
             inner,
             head: Vec::new(),
@@ -167,7 +177,7 @@ impl Recording {
             return Err(ureq::Error::Io(std::io::Error::other(HELD_BACK)));
         }
         self.inner.transmit_output(amount, timeout)?;
-        add(amount as u64, 0);
+        add(amount as u64, 0, 0);
         Ok(())
     }
 
@@ -249,7 +259,7 @@ impl Transport for Recording {
         let before = self.inner.buffers().input().len();
         let progress = self.inner.await_input(timeout)?;
         let after = self.inner.buffers().input().len();
-        add(0, after.saturating_sub(before) as u64);
+        add(0, after.saturating_sub(before) as u64, 0);
         Ok(progress)
     }
 

@@ -148,8 +148,8 @@ fn diagnose(report: &mut Report) -> Verdict {
 
 fn config_step(report: &mut Report) -> Result<Config, String> {
     let (config, path) = match config::load_file() {
-        Ok((c, config::Source::File(p))) => (c, p),
-        Ok((c, config::Source::Json)) => (c, PathBuf::new()),
+        Ok((c, config::ConfigSource::File(p))) => (c, p),
+        Ok((c, config::ConfigSource::Json)) => (c, PathBuf::new()),
         Err(e) => {
             return Err(report
                 .fail(

@@ -1,19 +1,36 @@
-//! The outbox's SQLite file: opening it (owner-only, WAL), its schema and
-//! its migration, and running statements on it with the durability each
-//! needs. The statements on items are in `items.rs`, the lease claim in
-//! `lease.rs`.
+//! The outbox's SQLite file, and every statement run on it: opening it
+//! (owner-only, WAL), its schema and migration, and running statements
+//! with the durability each needs (here); a push's row from write-ahead to
+//! its end (`items.rs`); who may deliver an item (`lease.rs`); what
+//! delivery writes (`records.rs`); what `ywx_outbox_list` reads
+//! (`listing.rs`). No SQL is written anywhere else.
+
+mod items;
+mod lease;
+mod listing;
+mod records;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
-use crate::config;
+use crate::clock::now_ms;
+use crate::config::OutboxSettings;
 use crate::error::{Error, Result};
 
-const SCHEMA: &str = "
+pub use items::Begun;
+pub use lease::{Among, Claim, Claimed, Owner};
+pub use listing::Row;
+pub use records::Record;
+
+/// One row per push (the order key: method, clientId, urId), whatever way
+/// it went: queued, delivered (its answer kept `purgeAfterHours`) or
+/// failed. `method` is the order's kind (`sign_data` for 4.3.5,
+/// `sign_business` for 4.3.6: two orders even when they share a urId).
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
     seq          INTEGER PRIMARY KEY,
     method       TEXT    NOT NULL,
@@ -33,6 +50,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     first_ms     INTEGER,
     unknown      INTEGER NOT NULL DEFAULT 0,
     provisional  INTEGER NOT NULL DEFAULT 0,
+    last_ms      INTEGER,
+    unique_id    TEXT,
     UNIQUE (method, client_id, ur_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
@@ -40,13 +59,15 @@ CREATE INDEX IF NOT EXISTS outbox_ur_id ON outbox (ur_id);
 ";
 
 /// The schema's version (`PRAGMA user_version`). Version 2 added
-/// `first_ms` (when the push was first tried, for reconciliation),
-/// `unknown` (the last attempt may have reached the gateway) and
-/// `provisional` (a direct push in flight, written ahead of sending).
-const VERSION: i64 = 2;
+/// `first_ms` (the first send, local ms), `unknown` (the last attempt may
+/// have reached the gateway) and `provisional` (a direct push in flight,
+/// written ahead of sending); version 3 `last_ms` (the last send: the
+/// reconciliation window runs from the first send to the last) and
+/// `unique_id` (the order the gateway made, to tell kinds apart).
+const VERSION: i64 = 3;
 
-/// From version 1: the new columns; a queued item tried before may have
-/// reached the gateway, so it is reconciled before it is sent again.
+/// From version 1: version 2's columns; a queued item tried before may
+/// have reached the gateway, so it is reconciled before it is sent again.
 const MIGRATE_1_TO_2: &str = "
 ALTER TABLE outbox ADD COLUMN first_ms INTEGER;
 ALTER TABLE outbox ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0;
@@ -54,14 +75,23 @@ ALTER TABLE outbox ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox SET unknown = 1 WHERE state = 'queued' AND attempts > 0;
 ";
 
+/// From version 2: version 3's columns, filled from what is known.
+const MIGRATE_2_TO_3: &str = "
+ALTER TABLE outbox ADD COLUMN last_ms INTEGER;
+ALTER TABLE outbox ADD COLUMN unique_id TEXT;
+UPDATE outbox SET last_ms = first_ms;
+UPDATE outbox SET unique_id = json_extract(response, '$.data.uniqueId')
+    WHERE state = 'delivered' AND json_valid(response);
+";
+
 /// How long SQLite waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often finished items are purged (besides when the file is opened).
 const PURGE_EVERY_MS: i64 = 10 * 60 * 1000;
 
-/// What identifies an item: the gateway keys its orders the same way.
+/// What identifies a push: one order per key. `method` is its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
+pub struct OrderKey {
     pub method: String,
     pub client_id: String,
     pub ur_id: String,
@@ -108,19 +138,12 @@ pub struct Store {
     purged_at: AtomicI64,
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-pub fn local_time() -> String {
+fn local_time() -> String {
     crate::clock::text_at(0)
 }
 
 impl Store {
-    pub fn new(settings: &config::Outbox) -> Store {
+    pub fn new(settings: &OutboxSettings) -> Store {
         Store {
             path: settings.path.clone(),
             purge_after_hours: settings.purge_after_hours,
@@ -195,7 +218,7 @@ impl Store {
     /// answered "queued" must be. Other writes need no sync of their own:
     /// they survive a killed process (the OS has them), and a mark lost to
     /// a power cut leaves an item queued, reconciled before any re-send.
-    pub fn with_db_sync<T>(
+    fn with_db_sync<T>(
         &self,
         durable: bool,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
@@ -214,7 +237,7 @@ impl Store {
         run(db).map_err(|e| self.error(sqlite_why(&e)))
     }
 
-    pub fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+    fn with_db<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
         self.with_db_sync(false, f)
     }
 }
@@ -246,9 +269,14 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
         [],
         |r| r.get(0),
     )?;
-    if has_table && version == 1 {
+    let steps = match version {
+        1 => format!("{MIGRATE_1_TO_2} {MIGRATE_2_TO_3}"),
+        2 => MIGRATE_2_TO_3.to_string(),
+        _ => String::new(),
+    };
+    if has_table && !steps.is_empty() {
         c.execute_batch(&format!(
-            "BEGIN; {MIGRATE_1_TO_2} PRAGMA user_version = {VERSION}; COMMIT;"
+            "BEGIN; {steps} PRAGMA user_version = {VERSION}; COMMIT;"
         ))?;
     } else if !has_table || version < VERSION {
         c.execute_batch(&format!("{SCHEMA} PRAGMA user_version = {VERSION};"))?;
@@ -303,3 +331,6 @@ fn create_private(path: &Path) -> std::io::Result<()> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -7,10 +7,12 @@
 use encoding_rs::GB18030;
 use serde_json::{Value, json};
 
+use super::Reply;
 use super::peek::{Peeked, Status, peek};
-use super::{Failure, Reached, Reply};
 use crate::codes;
+use crate::encoding;
 use crate::error::Error;
+use crate::transport::{Failure, Reached, Response};
 
 /// How much of a non-gateway body goes into `data.body`.
 const BODY_SHOWN: usize = 2048;
@@ -20,19 +22,16 @@ pub fn is_transient(status: u16) -> bool {
     matches!(status, 408 | 429 | 502 | 503 | 504)
 }
 
-/// The parts of an HTTP response that decide what it is.
-pub struct Answer<'a> {
-    pub status: u16,
-    pub content_type: Option<&'a str>,
-    pub location: Option<&'a str>,
-    pub body: Vec<u8>,
+/// A server answered, with something that is not the gateway's answer.
+fn answered(error: Error, transient: bool) -> Failure {
+    Failure::new(error, transient, Reached::Maybe)
 }
 
 /// Classifies an HTTP response to a request of `url` (as messages show
 /// it; made only for a message).
-pub fn classify(answer: Answer, url: impl Fn() -> String) -> Result<Reply, Failure> {
+pub fn classify(answer: Response, url: impl Fn() -> String) -> Result<Reply, Failure> {
     let status = answer.status;
-    let gbk = declares_gbk(answer.content_type);
+    let gbk = declares_gbk(answer.content_type.as_deref());
     if (300..400).contains(&status) {
         return Err(redirect(&answer, &url()));
     }
@@ -48,7 +47,7 @@ pub fn classify(answer: Answer, url: impl Fn() -> String) -> Result<Reply, Failu
             ),
         )
         .with_data(json!({"httpStatus": status, "body": body}));
-        return Err(Failure::answered(error, is_transient(status)));
+        return Err(answered(error, is_transient(status)));
     }
     let text = decode(answer.body, gbk).map_err(|why| bad_reply(&url(), status, &why))?;
     let not_json = |text: &str| {
@@ -91,11 +90,11 @@ pub fn classify(answer: Answer, url: impl Fn() -> String) -> Result<Reply, Failu
 /// Whether the Content-Type declares GBK (or its relatives).
 fn declares_gbk(content_type: Option<&str>) -> bool {
     let Some(ct) = content_type else { return false };
-    let ct = ct.to_ascii_lowercase();
     ct.split(';').any(|p| {
-        p.trim().strip_prefix("charset=").is_some_and(|cs| {
-            matches!(cs.trim_matches('"'), "gbk" | "gb2312" | "gb18030" | "cp936")
-        })
+        let p = p.trim();
+        p.get(..8)
+            .is_some_and(|k| k.eq_ignore_ascii_case("charset="))
+            && encoding::is_gbk_name(p[8..].trim_matches('"'))
     })
 }
 
@@ -131,9 +130,12 @@ fn shown_body(body: &[u8], gbk: bool) -> String {
     String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
-fn redirect(answer: &Answer, url: &str) -> Failure {
+fn redirect(answer: &Response, url: &str) -> Failure {
     let status = answer.status;
-    let location = answer.location.unwrap_or("（没有给出 Location）");
+    let location = answer
+        .location
+        .as_deref()
+        .unwrap_or("（没有给出 Location）");
     let hint = if location.to_ascii_lowercase().starts_with("https://")
         && url.to_ascii_lowercase().starts_with("http://")
     {
@@ -150,7 +152,7 @@ fn redirect(answer: &Answer, url: &str) -> Failure {
         "location": answer.location,
         "body": shown_body(&answer.body, false),
     }));
-    Failure::answered(error, false)
+    answered(error, false)
 }
 
 fn bad_reply(url: &str, status: u16, why: &str) -> Failure {
@@ -160,11 +162,7 @@ fn bad_reply(url: &str, status: u16, why: &str) -> Failure {
             "网关 {url} 返回了 HTTP {status}，但应答不是网关的 JSON：{why}。请确认 baseUrl 指向的是医网信网关，而不是其他网站或代理页面"
         ),
     );
-    Failure {
-        error,
-        transient: false,
-        reached: Reached::Maybe,
-    }
+    answered(error, false)
 }
 
 pub fn http_hint(status: u16) -> &'static str {
@@ -197,9 +195,9 @@ mod tests {
 
     fn answer(status: u16, ct: &str, body: &[u8]) -> Result<Reply, Failure> {
         classify(
-            Answer {
+            Response {
                 status,
-                content_type: Some(ct),
+                content_type: Some(ct.to_string()),
                 location: None,
                 body: body.to_vec(),
             },
