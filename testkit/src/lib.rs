@@ -10,6 +10,7 @@ mod child;
 mod dirs;
 mod fake;
 mod programs;
+mod proxy;
 mod sim;
 
 pub use abi::*;
@@ -18,4 +19,5 @@ pub use child::*;
 pub use dirs::*;
 pub use fake::*;
 pub use programs::*;
+pub use proxy::*;
 pub use sim::*;
