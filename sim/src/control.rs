@@ -53,11 +53,16 @@ pub fn handle(sh: &Arc<Shared>, method: &str, path: &str, query: &str, body: &[u
 fn state(sh: &Arc<Shared>) -> Value {
     let mut w = sh.lock();
     sh.refresh_all(&mut w);
+    // Orders (of any state) per "clientId/urId", and per
+    // "clientId/urId/recipe|business": a gateway that keys by urId has 1.
     let mut by_ur: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_ur_kind: BTreeMap<String, u64> = BTreeMap::new();
     for o in &w.orders {
-        *by_ur
-            .entry(format!("{}/{}", o.client_id, o.ur_id))
+        let k = format!("{}/{}", o.client_id, o.ur_id);
+        *by_ur_kind
+            .entry(format!("{k}/{}", o.push_kind()))
             .or_insert(0) += 1;
+        *by_ur.entry(k).or_insert(0) += 1;
     }
     let mut by = Map::new();
     for s in ALL_STATES {
@@ -72,6 +77,7 @@ fn state(sh: &Arc<Shared>) -> Value {
         "ordersByState": by,
         "orders": w.orders.len(),
         "ordersByUrId": by_ur,
+        "ordersByUrIdKind": by_ur_kind,
         "calls": w.calls,
         "pushes": w.pushes,
         "faultsPending": w.fault.as_ref().map(|f| f.remaining).unwrap_or(0),

@@ -151,6 +151,17 @@ pub struct Order {
 }
 
 impl Order {
+    /// `recipe` (pushed by 4.3.5: hash*, personRolesPdf) or `business`
+    /// (4.3.6: contract_*, office_*, personPdf).
+    pub fn push_kind(&self) -> &'static str {
+        let t = self.template_id.as_str();
+        if t == "personPdf" || t.starts_with("contract_") || t.starts_with("office_") {
+            "business"
+        } else {
+            "recipe"
+        }
+    }
+
     pub fn summary(&self, tz: Tz) -> Value {
         json!({
             "uniqueId": self.unique_id,
@@ -160,6 +171,7 @@ impl Order {
             "stateName": state_name(self.state),
             "openId": self.open_id,
             "templateId": self.template_id,
+            "pushKind": self.push_kind(),
             "kind": if self.kind == Kind::Pdf { "pdf" } else { "hash" },
             "signType": self.sign_type,
             "sysTag": self.sys_tag,
