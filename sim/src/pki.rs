@@ -608,9 +608,14 @@ impl Pki {
             SignAlg::Ecdsa => "ECDSA",
             SignAlg::Rsa => "RSA",
         };
+        // Three keys at once (an RSA key takes a while).
+        let [root_key, inter_key, tsa_key] = std::thread::scope(|sc| {
+            let ks = [(); 3].map(|_| sc.spawn(move || Key::generate(alg, DEFAULT_SM2_USER_ID)));
+            ks.map(|k| k.join().expect("key generation"))
+        });
         let root = issue(
             Kind::Root,
-            Key::generate(alg, DEFAULT_SM2_USER_ID),
+            root_key,
             dn(&format!("ywx-sim Root CA {label}"), "CA", None),
             None,
             now,
@@ -618,7 +623,7 @@ impl Pki {
         );
         let inter = issue(
             Kind::Intermediate,
-            Key::generate(alg, DEFAULT_SM2_USER_ID),
+            inter_key,
             dn(&format!("ywx-sim Doctors CA {label}"), "CA", None),
             Some(&root),
             now,
@@ -626,7 +631,7 @@ impl Pki {
         );
         let tsa = issue(
             Kind::Tsa,
-            Key::generate(alg, DEFAULT_SM2_USER_ID),
+            tsa_key,
             dn(&format!("ywx-sim TSA {label}"), "TSA", None),
             Some(&inter),
             now,
