@@ -82,7 +82,8 @@ pub struct SimOptions {
     pub addr: Option<SocketAddr>,
     /// Demo mode: doctors sign pushed (state 0) orders after this many ms.
     pub auto_sign_ms: Option<u64>,
-    /// Serve HTTPS; the CA certificate is written to `DIR/ca.pem`.
+    /// Serve HTTPS with a server certificate from an ECDSA P-256 root of its
+    /// own (TLS clients take no SM2), written to `DIR/ca.pem` (`tls_ca_pem`).
     pub tls_dir: Option<PathBuf>,
     /// Pending (0/10) orders expire (state 7) after this many sim-clock seconds.
     pub pending_expiry_secs: u64,
