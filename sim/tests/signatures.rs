@@ -898,6 +898,7 @@ fn detached_p7_needs_the_content() {
         ],
     );
     assert!(!ok);
+    let _ = std::fs::remove_dir_all(dir);
     // SM2, GM/T 0010, detached: the signature is still over the content
     let c = C::with(SimOptions {
         p7_detached: true,
@@ -910,6 +911,7 @@ fn detached_p7_needs_the_content() {
     assert_eq!(p7.econtent_type, "1.2.156.10197.6.1.4.2.1");
     put(dir, "p7-sig.bin", &p7.signature);
     pkeyutl_sm2(dir, "cert.pem", true, "content.bin", "p7-sig.bin", DISTID);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A PDF order: the P7's content is SHA-256 of the PDF, the timestamp's
