@@ -7,8 +7,18 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use ywx::ffi::*;
-use ywx_sim::{SELF_SIGN_DOCTOR, SIGNING_DOCTOR};
+use ywx_sim::{SELF_SIGN_DOCTOR, SIGNING_DOCTOR, SignAlg, Sim, SimOptions};
 use ywx_testkit::*;
+
+/// This binary's simulator signs with ECDSA P-256 (`--sign-alg ecdsa`), whose
+/// P7, P1, chain and timestamps openssl verifies whole (OpenSSL 3.0 takes
+/// no SM2 in CMS; the simulator's own tests cross-check SM2 piece by piece).
+fn sim() -> &'static Sim {
+    sim_with(SimOptions {
+        sign_alg: SignAlg::Ecdsa,
+        ..Default::default()
+    })
+}
 
 fn push(order: &Value) -> String {
     let r = call(ywx_sign_data, order);

@@ -3,6 +3,7 @@
 use crate::fields::*;
 use crate::world::*;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -52,6 +53,17 @@ pub fn handle(sh: &Arc<Shared>, method: &str, path: &str, query: &str, body: &[u
 fn state(sh: &Arc<Shared>) -> Value {
     let mut w = sh.lock();
     sh.refresh_all(&mut w);
+    // Orders (of any state) per "clientId/urId", and per
+    // "clientId/urId/recipe|business": a gateway that keys by urId has 1.
+    let mut by_ur: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_ur_kind: BTreeMap<String, u64> = BTreeMap::new();
+    for o in &w.orders {
+        let k = format!("{}/{}", o.client_id, o.ur_id);
+        *by_ur_kind
+            .entry(format!("{k}/{}", o.push_kind()))
+            .or_insert(0) += 1;
+        *by_ur.entry(k).or_insert(0) += 1;
+    }
     let mut by = Map::new();
     for s in ALL_STATES {
         by.insert(s.to_string(), json!(0));
@@ -64,12 +76,18 @@ fn state(sh: &Arc<Shared>) -> Value {
         "status": "0",
         "ordersByState": by,
         "orders": w.orders.len(),
+        "ordersByUrId": by_ur,
+        "ordersByUrIdKind": by_ur_kind,
         "calls": w.calls,
         "pushes": w.pushes,
         "faultsPending": w.fault.as_ref().map(|f| f.remaining).unwrap_or(0),
         "connections": sh.connections.load(Ordering::Relaxed),
         "doctors": w.doctors.len(),
-        "now": fmt_time(sh.now_ms()),
+        "now": sh.now_str(),
+        "clockOffsetSeconds": sh.clock_offset_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+        "timeZone": sh.tz().describe(),
+        "signAlg": sh.pki.opts.alg.name(),
+        "p7Profile": sh.pki.opts.profile.name(),
     })
 }
 
@@ -94,7 +112,7 @@ fn orders(sh: &Arc<Shared>, q: &Map<String, Value>) -> Value {
             .filter(|o| ur.is_none_or(|u| o.ur_id == u))
             .filter(|o| cid.is_none_or(|c| o.client_id == c))
             .filter(|o| uid.is_none_or(|c| o.unique_id == c))
-            .map(|o| o.summary())
+            .map(|o| o.summary(sh.tz()))
             .collect(),
     )
 }
@@ -147,7 +165,8 @@ fn doctors(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {
             w.doctors.push(d);
         }
     }
-    let now = fmt_time(sh.now_ms());
+    let now_ms = sh.now_ms();
+    let now = sh.fmt_time(now_ms);
     let d = w
         .doctors
         .iter_mut()
@@ -170,7 +189,8 @@ fn doctors(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {
     }
     d.time = now;
     let mut j = d.json();
-    j["cert"] = Value::String(base64::Engine::encode(&B64, &d.signer.cert_der));
+    let cert = &d.signer.get(&sh.pki, now_ms).cert_der;
+    j["cert"] = Value::String(base64::Engine::encode(&B64, cert));
     Ok(j)
 }
 
@@ -239,7 +259,7 @@ fn scan(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {
             w.orders[i].state = ST_PENDING;
             sh.after_pending(&mut w, i);
         }
-        return Ok(w.orders[i].summary());
+        return Ok(w.orders[i].summary(sh.tz()));
     }
     if let Some(open_id) = s_nonempty(m, "openId", "")? {
         let tag = s_nonempty(m, "sysTag", "")?.unwrap_or_else(|| "NULL".into());
@@ -328,18 +348,55 @@ fn sign(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {
             )));
         }
     }
-    Ok(w.orders[i].summary())
+    Ok(w.orders[i].summary(sh.tz()))
 }
 
+/// `{"advanceSeconds": N}` moves the clock forward; `{"offsetSeconds": N}`
+/// sets the clock to the system clock + N (N may be negative: the clock
+/// may go back); `{"timeZone": "+08:00" | "local"}` sets the zone of the
+/// simulator's times. Any of them, at least one; offset before advance.
 fn clock(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {
-    let secs =
-        float_opt(m, "advanceSeconds", "")?.ok_or_else(|| bad("参数错误：缺少 advanceSeconds"))?;
-    if secs < 0.0 {
-        return Err(bad("参数错误：advanceSeconds 不能为负（时钟只能前进）"));
+    let advance = float_opt(m, "advanceSeconds", "")?;
+    let offset = float_opt(m, "offsetSeconds", "")?;
+    let tz = match s_nonempty(m, "timeZone", "")? {
+        None => None,
+        Some(t) => Some(Tz::parse(&t).ok_or_else(|| {
+            bad(format!(
+                "参数错误：timeZone 应为 +08:00、-05:30、UTC 或 local 这样的时区，收到 {t}"
+            ))
+        })?),
+    };
+    if advance.is_none() && offset.is_none() && tz.is_none() {
+        return Err(bad(
+            "参数错误：需要 advanceSeconds、offsetSeconds 或 timeZone（至少一个）",
+        ));
     }
-    sh.clock_offset_ms
-        .fetch_add((secs * 1000.0) as i64, Ordering::Relaxed);
-    Ok(json!({"now": fmt_time(sh.now_ms())}))
+    if advance.is_some_and(|s| s < 0.0) {
+        return Err(bad(
+            "参数错误：advanceSeconds 不能为负（时钟只能前进；回拨请用 offsetSeconds）",
+        ));
+    }
+    for (name, v) in [("advanceSeconds", advance), ("offsetSeconds", offset)] {
+        if v.is_some_and(|s| !s.is_finite() || s.abs() > 100.0 * 365.0 * 86400.0) {
+            return Err(bad(format!("参数错误：{name} 超出范围（±100 年）")));
+        }
+    }
+    if let Some(z) = tz {
+        sh.tz_offset_secs.store(z.to_secs(), Ordering::Relaxed);
+    }
+    if let Some(o) = offset {
+        sh.clock_offset_ms
+            .store((o * 1000.0) as i64, Ordering::Relaxed);
+    }
+    if let Some(a) = advance {
+        sh.clock_offset_ms
+            .fetch_add((a * 1000.0) as i64, Ordering::Relaxed);
+    }
+    Ok(json!({
+        "now": sh.now_str(),
+        "offsetSeconds": sh.clock_offset_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+        "timeZone": sh.tz().describe(),
+    }))
 }
 
 fn faults(sh: &Arc<Shared>, m: &Map<String, Value>) -> R<Value> {

@@ -2,7 +2,6 @@
 
 use crate::fields::*;
 use crate::img;
-use crate::pki;
 use crate::world::*;
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -367,9 +366,9 @@ fn check_len(b: &Map<String, Value>, name: &str, max: usize) -> R<Option<String>
     Ok(v)
 }
 
-fn check_time(b: &Map<String, Value>, name: &str) -> R<String> {
+fn check_time(sh: &Shared, b: &Map<String, Value>, name: &str) -> R<String> {
     let t = s_req(b, name, "body.")?;
-    if parse_time(&t).is_none() {
+    if sh.parse_time(&t).is_none() {
         return Err(bad(format!(
             "参数错误：body.{name} 格式应为 yyyy-MM-dd HH:mm:ss，收到 {t}"
         )));
@@ -377,7 +376,7 @@ fn check_time(b: &Map<String, Value>, name: &str) -> R<String> {
     Ok(t)
 }
 
-fn check_patient(b: &Map<String, Value>) -> R<()> {
+fn check_patient(sh: &Shared, b: &Map<String, Value>) -> R<()> {
     s_req(b, "patientName", "body.")?;
     s_req(b, "patientAge", "body.")?;
     let sex = s_req(b, "patientSex", "body.")?;
@@ -398,7 +397,7 @@ fn check_patient(b: &Map<String, Value>) -> R<()> {
             "参数错误：缺少 body.patientCard（证件类型不是 QT 时必填）",
         ));
     }
-    check_time(b, "recipeTime")?;
+    check_time(sh, b, "recipeTime")?;
     check_len(b, "subject", 50)?;
     if let Some(tag) = s_opt(b, "tag", "body.")? {
         let tags: Vec<&str> = tag.split(',').filter(|t| !t.is_empty()).collect();
@@ -446,7 +445,12 @@ struct Validated {
     pdf: Option<Vec<u8>>,
 }
 
-fn validate_recipe(template: &str, sign_type: i64, b: &Map<String, Value>) -> R<Validated> {
+fn validate_recipe(
+    sh: &Shared,
+    template: &str,
+    sign_type: i64,
+    b: &Map<String, Value>,
+) -> R<Validated> {
     let ur_id = check_urid(b, 64)?;
     let open_id = s_nonempty(b, "openId", "body.")?.unwrap_or_default();
     if sign_type == 0 && open_id.is_empty() {
@@ -454,7 +458,7 @@ fn validate_recipe(template: &str, sign_type: i64, b: &Map<String, Value>) -> R<
             "参数错误：缺少 body.openId（signType=0 推送签名必须指定医师）",
         ));
     }
-    check_patient(b)?;
+    check_patient(sh, b)?;
     if template == "personRolesPdf" {
         let pdf = check_pdf(b)?;
         let roles = match b.get("roles") {
@@ -530,11 +534,11 @@ fn validate_recipe(template: &str, sign_type: i64, b: &Map<String, Value>) -> R<
     })
 }
 
-fn validate_business(b: &Map<String, Value>) -> R<Validated> {
+fn validate_business(sh: &Shared, b: &Map<String, Value>) -> R<Validated> {
     let ur_id = check_urid(b, 32)?;
     let open_id = s_req(b, "openId", "body.")?;
     s_req(b, "viewName", "body.")?;
-    check_time(b, "viewTime")?;
+    check_time(sh, b, "viewTime")?;
     check_len(b, "viewSubject", 50)?;
     check_len(b, "viewRemark", 300)?;
     let pdf = check_pdf(b)?;
@@ -593,14 +597,14 @@ fn push(sh: &Arc<Shared>, req: &Req, business: bool) -> R<Value> {
                 "参数错误：msg.head.templateId 不支持 {template}（商务办公类支持 contract_*、office_*、personPdf）"
             )));
         }
-        validate_business(b)?
+        validate_business(sh, b)?
     } else {
         if !is_hash && template != "personRolesPdf" {
             return Err(bad(format!(
                 "参数错误：msg.head.templateId 不支持 {template}（支持 hash、hash_NNN、personRolesPdf）"
             )));
         }
-        validate_recipe(&template, sign_type, b)?
+        validate_recipe(sh, &template, sign_type, b)?
     };
     let tag = sys_tag(head, "msg.head.")?;
     let self_sign = match head.get("selfSign") {
@@ -630,9 +634,8 @@ fn push(sh: &Arc<Shared>, req: &Req, business: bool) -> R<Value> {
         signable_doctor(&w, &v.open_id)?.stamp.clone()
     };
     let now = sh.now_ms();
-    let now_utc = sh.now_utc();
     let unique_id = new_unique_id(now);
-    let tst = sh.pki.timestamp(&v.content, &now_utc);
+    let tst = sh.pki.timestamp(&v.content, now);
     w.seq += 1;
     let state = if sign_type == 4 {
         ST_UNCLAIMED
@@ -677,7 +680,7 @@ fn push(sh: &Arc<Shared>, req: &Req, business: bool) -> R<Value> {
         "uniqueId": unique_id,
         "isSelfSign": is_self.to_string(),
         "stamp": stamp,
-        "time": fmt_time(now),
+        "time": sh.fmt_time(now),
         "timeStampSignData": B64.encode(&tst),
     });
     if sign_type == 4 {
@@ -740,11 +743,11 @@ fn query_order(sh: &Arc<Shared>, req: &Req) -> R<Value> {
 
 fn list_by_time(sh: &Arc<Shared>, req: &Req) -> R<Value> {
     let (cid, _h, b) = head_body(req, false)?;
-    let start = check_time(b, "startDate")?;
-    let end = check_time(b, "endDate")?;
+    let start = check_time(sh, b, "startDate")?;
+    let end = check_time(sh, b, "endDate")?;
     let (start, end) = (
-        parse_time(&start).unwrap_or(0),
-        parse_time(&end).unwrap_or(0),
+        sh.parse_time(&start).unwrap_or(0),
+        sh.parse_time(&end).unwrap_or(0),
     );
     let page_num = int_opt(b, "pageNum", "body.")?.unwrap_or(1);
     let page_size = int_opt(b, "pageSize", "body.")?.unwrap_or(10);
@@ -773,7 +776,18 @@ fn list_by_time(sh: &Arc<Shared>, req: &Req) -> R<Value> {
         .iter()
         .skip(((page_num - 1) * page_size) as usize)
         .take(page_size as usize)
-        .map(|o| json!({"urid": o.ur_id, "uniqueid": o.unique_id, "status": o.state, "openId": o.open_id}))
+        .map(|o| {
+            json!({
+                "urid": o.ur_id,
+                "uniqueid": o.unique_id,
+                "status": o.state,
+                "openId": o.open_id,
+                // Beside the document's four fields: a recipe order (4.3.5,
+                // hash*/personRolesPdf) and a business order (4.3.6,
+                // contract_*/office_*/personPdf) may share a urId.
+                "templateId": o.template_id,
+            })
+        })
         .collect();
     Ok(
         json!({"pageNum": page_num, "pageSize": page_size, "total": total, "pages": pages, "list": list}),
@@ -889,12 +903,11 @@ fn verify_data(sh: &Arc<Shared>, req: &Req) -> R<Value> {
     let hv = s_opt(b, "hashValue", "body.")?.unwrap_or_default();
     let ok = match B64.decode(hv.trim().as_bytes()) {
         Ok(content) => {
-            let public = w
-                .doctors
+            let now = sh.now_ms();
+            w.doctors
                 .iter()
                 .find(|d| d.open_id == o.open_id)
-                .map(|d| d.signer.public.clone());
-            public.is_some_and(|p| pki::verify_p1(&p, &content, &o.p1))
+                .is_some_and(|d| d.signer.get(&sh.pki, now).key.verify(&content, &o.p1))
         }
         Err(_) => false,
     };

@@ -8,7 +8,6 @@
 //! ```
 
 mod control;
-mod der;
 mod fields;
 mod gateway;
 mod img;
@@ -30,6 +29,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, watch};
 use world::{FaultMode, Shared, World};
+
+pub use pki::{DEFAULT_SM2_USER_ID, P7Profile, SignAlg};
+pub use world::Tz;
 
 /// The vendor document's integration-environment client id.
 pub const CLIENT_ID: &str = "2017070411003376";
@@ -80,7 +82,8 @@ pub struct SimOptions {
     pub addr: Option<SocketAddr>,
     /// Demo mode: doctors sign pushed (state 0) orders after this many ms.
     pub auto_sign_ms: Option<u64>,
-    /// Serve HTTPS; the CA certificate is written to `DIR/ca.pem`.
+    /// Serve HTTPS with a server certificate from an ECDSA P-256 root of its
+    /// own (TLS clients take no SM2), written to `DIR/ca.pem` (`tls_ca_pem`).
     pub tls_dir: Option<PathBuf>,
     /// Pending (0/10) orders expire (state 7) after this many sim-clock seconds.
     pub pending_expiry_secs: u64,
@@ -88,6 +91,23 @@ pub struct SimOptions {
     /// gateway that does not key orders by urId (for testing the library's
     /// reconciliation of pushes whose answer was lost).
     pub no_dedupe: bool,
+    /// The algorithm of the CA, the TSA and the doctors' keys (default SM2).
+    pub sign_alg: SignAlg,
+    /// The P7's profile; `None`: GM/T 0010 for SM2, PKCS#7 otherwise.
+    /// GM/T 0010 with ECDSA or RSA is refused.
+    pub p7_profile: Option<P7Profile>,
+    /// The P7 without its content (detached); default attached.
+    pub p7_detached: bool,
+    /// The SM2 user ID (distinguishing ID) the doctors sign with; the CA
+    /// and the TSA always use the default `1234567812345678`.
+    pub sm2_user_id: String,
+    /// The zone of order times, 5.1.1's time parameters and every
+    /// `yyyy-MM-dd HH:mm:ss` the simulator reads or writes; default the
+    /// process's local zone (`TZ`).
+    pub time_zone: Tz,
+    /// The simulator's clock runs this many seconds ahead of the system
+    /// clock (behind, if negative); it moves the `Date` header too.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for SimOptions {
@@ -98,6 +118,12 @@ impl Default for SimOptions {
             tls_dir: None,
             pending_expiry_secs: 86400,
             no_dedupe: false,
+            sign_alg: SignAlg::Sm2,
+            p7_profile: None,
+            p7_detached: false,
+            sm2_user_id: DEFAULT_SM2_USER_ID.into(),
+            time_zone: Tz::Local,
+            clock_offset_secs: 0,
         }
     }
 }
@@ -107,6 +133,7 @@ pub struct Sim {
     base_url: String,
     addr: SocketAddr,
     ca_pem: String,
+    tls_ca_pem: Option<String>,
     shutdown: Option<watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -121,13 +148,28 @@ impl Sim {
         let addr = opts
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let clock_offset_ms = opts.clock_offset_secs.saturating_mul(1000);
+        let now_secs = (chrono::Utc::now().timestamp_millis() + clock_offset_ms).div_euclid(1000);
+        let pki = pki::Pki::new(
+            pki::PkiOptions {
+                alg: opts.sign_alg,
+                profile: opts
+                    .p7_profile
+                    .unwrap_or_else(|| opts.sign_alg.default_profile()),
+                detached: opts.p7_detached,
+                sm2_user_id: opts.sm2_user_id.clone(),
+            },
+            now_secs,
+        )
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             world: Mutex::new(World::default()),
-            pki: pki::Pki::new(),
-            clock_offset_ms: AtomicI64::new(0),
+            pki,
+            clock_offset_ms: AtomicI64::new(clock_offset_ms),
+            tz_offset_secs: AtomicI64::new(opts.time_zone.to_secs()),
             connections: AtomicU64::new(0),
             auto_sign_ms: opts.auto_sign_ms,
             pending_expiry_secs: opts.pending_expiry_secs,
@@ -136,12 +178,15 @@ impl Sim {
         let docs = world::seed_doctors(&shared);
         shared.lock().doctors = docs;
         let ca_pem = shared.pki.ca_pem.clone();
+        let mut tls_ca_pem = None;
         let tls = match &opts.tls_dir {
             None => None,
             Some(dir) => {
+                let (cert, key, root_pem) = shared.pki.tls_server(now_secs);
                 std::fs::create_dir_all(dir)?;
-                std::fs::write(dir.join("ca.pem"), &ca_pem)?;
-                Some(tls_acceptor(&shared)?)
+                std::fs::write(dir.join("ca.pem"), &root_pem)?;
+                tls_ca_pem = Some(root_pem);
+                Some(tls_acceptor(cert, key)?)
             }
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -166,6 +211,7 @@ impl Sim {
             base_url,
             addr,
             ca_pem,
+            tls_ca_pem,
             shutdown: Some(tx),
             thread: Some(thread),
         })
@@ -180,9 +226,17 @@ impl Sim {
         self.addr
     }
 
-    /// The simulator CA certificate (PEM).
+    /// The CA chain of the signatures (PEM): the root, then the
+    /// intermediate that issues doctors' and the TSA's certificates; the
+    /// same text as `GET /sim/ca`.
     pub fn ca_pem(&self) -> String {
         self.ca_pem.clone()
+    }
+
+    /// With HTTPS: the (ECDSA P-256) root of the server certificate, as
+    /// written to `DIR/ca.pem`.
+    pub fn tls_ca_pem(&self) -> Option<String> {
+        self.tls_ca_pem.clone()
     }
 
     /// Stop the server and free the port.
@@ -204,9 +258,8 @@ impl Drop for Sim {
     }
 }
 
-fn tls_acceptor(shared: &Shared) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+fn tls_acceptor(cert: Vec<u8>, key: Vec<u8>) -> std::io::Result<tokio_rustls::TlsAcceptor> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let (cert, key) = shared.pki.issue_server();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -300,7 +353,20 @@ fn envelope_err(status: u16, code: &str, msg: &str) -> Resp {
 
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// Every answer carries the simulator's clock in its `Date` header (GMT).
 async fn handle(
+    shared: Arc<Shared>,
+    drop_conn: Arc<Notify>,
+    req: Request<Incoming>,
+) -> Result<Resp, Infallible> {
+    let mut resp = handle_inner(shared.clone(), drop_conn, req).await?;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&world::http_date(shared.now_ms())) {
+        resp.headers_mut().insert(hyper::header::DATE, v);
+    }
+    Ok(resp)
+}
+
+async fn handle_inner(
     shared: Arc<Shared>,
     drop_conn: Arc<Notify>,
     req: Request<Incoming>,

@@ -2,7 +2,7 @@
 //! sessions, sign orders, the clock, faults and counters.
 
 use crate::img;
-use crate::pki::{Pki, Signer};
+use crate::pki::{LazySigner, Pki};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -52,7 +52,7 @@ pub struct Doctor {
     pub department: String,
     pub user_name: String,
     pub fail_reason: String,
-    pub signer: Arc<Signer>,
+    pub signer: Arc<LazySigner>,
 }
 
 impl Doctor {
@@ -151,7 +151,18 @@ pub struct Order {
 }
 
 impl Order {
-    pub fn summary(&self) -> Value {
+    /// `recipe` (pushed by 4.3.5: hash*, personRolesPdf) or `business`
+    /// (4.3.6: contract_*, office_*, personPdf).
+    pub fn push_kind(&self) -> &'static str {
+        let t = self.template_id.as_str();
+        if t == "personPdf" || t.starts_with("contract_") || t.starts_with("office_") {
+            "business"
+        } else {
+            "recipe"
+        }
+    }
+
+    pub fn summary(&self, tz: Tz) -> Value {
         json!({
             "uniqueId": self.unique_id,
             "urId": self.ur_id,
@@ -160,11 +171,12 @@ impl Order {
             "stateName": state_name(self.state),
             "openId": self.open_id,
             "templateId": self.template_id,
+            "pushKind": self.push_kind(),
             "kind": if self.kind == Kind::Pdf { "pdf" } else { "hash" },
             "signType": self.sign_type,
             "sysTag": self.sys_tag,
             "isSelfSign": self.is_self_sign,
-            "pushTime": fmt_time(self.pushed_ms),
+            "pushTime": fmt_time(self.pushed_ms, tz),
             "signTime": self.sign_time,
             "failReason": self.fail_reason,
         })
@@ -207,28 +219,113 @@ pub struct World {
 pub struct Shared {
     pub world: Mutex<World>,
     pub pki: Pki,
+    /// The simulator's clock: the system clock plus this offset.
     pub clock_offset_ms: AtomicI64,
+    /// The zone of the times the simulator writes and reads: seconds east
+    /// of UTC, or `TZ_LOCAL` for the process's local zone.
+    pub tz_offset_secs: AtomicI64,
     pub connections: AtomicU64,
     pub auto_sign_ms: Option<u64>,
     pub pending_expiry_secs: u64,
     pub no_dedupe: bool,
 }
 
-pub fn fmt_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+/// `tz_offset_secs` meaning the process's local zone (`TZ`).
+pub const TZ_LOCAL: i64 = i64::MIN;
+
+/// The zone the simulator's times are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tz {
+    /// The process's local zone (`TZ`).
+    Local,
+    /// A fixed offset from UTC.
+    Fixed(chrono::FixedOffset),
 }
 
-pub fn parse_time(s: &str) -> Option<i64> {
+impl Tz {
+    /// `+08:00`, `+0800`, `-05:30`, `+8`, `Z`, `UTC` or `local`.
+    pub fn parse(s: &str) -> Option<Tz> {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "local" => return Some(Tz::Local),
+            "z" | "utc" | "gmt" => return Some(Tz::Fixed(chrono::FixedOffset::east_opt(0)?)),
+            _ => {}
+        }
+        let (sign, rest) = match t.as_bytes().first()? {
+            b'+' => (1, &t[1..]),
+            b'-' => (-1, &t[1..]),
+            _ => return None,
+        };
+        let (h, m) = match rest.split_once(':') {
+            Some((h, m)) => (h, m),
+            None if rest.len() == 4 => rest.split_at(2),
+            None => (rest, "0"),
+        };
+        if h.is_empty() || h.len() > 2 || m.is_empty() || m.len() > 2 {
+            return None;
+        }
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 14 || m > 59 {
+            return None;
+        }
+        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Tz::Fixed)
+    }
+
+    fn from_secs(v: i64) -> Tz {
+        if v == TZ_LOCAL {
+            return Tz::Local;
+        }
+        chrono::FixedOffset::east_opt(v as i32).map_or(Tz::Local, Tz::Fixed)
+    }
+
+    pub fn to_secs(self) -> i64 {
+        match self {
+            Tz::Local => TZ_LOCAL,
+            Tz::Fixed(o) => o.local_minus_utc() as i64,
+        }
+    }
+
+    /// `+08:00`, or `local(+08:00)` for the process's zone (its offset now).
+    pub fn describe(self) -> String {
+        match self {
+            Tz::Fixed(o) => o.to_string(),
+            Tz::Local => format!("local({})", chrono::Local::now().offset()),
+        }
+    }
+}
+
+/// `yyyy-MM-dd HH:mm:ss` of epoch milliseconds in the zone.
+pub fn fmt_time(ms: i64, tz: Tz) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let f = "%Y-%m-%d %H:%M:%S";
+    match tz {
+        Tz::Local => t.with_timezone(&chrono::Local).format(f).to_string(),
+        Tz::Fixed(o) => t.with_timezone(&o).format(f).to_string(),
+    }
+}
+
+/// Epoch milliseconds of a `yyyy-MM-dd HH:mm:ss` in the zone.
+pub fn parse_time(s: &str, tz: Tz) -> Option<i64> {
     let n = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
     use chrono::TimeZone;
-    chrono::Local
-        .from_local_datetime(&n)
-        .earliest()
-        .map(|d| d.timestamp_millis())
+    match tz {
+        Tz::Local => chrono::Local
+            .from_local_datetime(&n)
+            .earliest()
+            .map(|d| d.timestamp_millis()),
+        Tz::Fixed(o) => o
+            .from_local_datetime(&n)
+            .earliest()
+            .map(|d| d.timestamp_millis()),
+    }
+}
+
+/// An HTTP `Date` (IMF-fixdate, always GMT) of epoch milliseconds.
+pub fn http_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
 }
 
 pub fn random_hex32() -> String {
@@ -255,8 +352,21 @@ impl Shared {
         chrono::Utc::now().timestamp_millis() + self.clock_offset_ms.load(Ordering::Relaxed)
     }
 
-    pub fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::from_timestamp_millis(self.now_ms()).unwrap_or_default()
+    pub fn tz(&self) -> Tz {
+        Tz::from_secs(self.tz_offset_secs.load(Ordering::Relaxed))
+    }
+
+    /// The simulator's time now, `yyyy-MM-dd HH:mm:ss` in its zone.
+    pub fn now_str(&self) -> String {
+        fmt_time(self.now_ms(), self.tz())
+    }
+
+    pub fn fmt_time(&self, ms: i64) -> String {
+        fmt_time(ms, self.tz())
+    }
+
+    pub fn parse_time(&self, s: &str) -> Option<i64> {
+        parse_time(s, self.tz())
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, World> {
@@ -264,14 +374,14 @@ impl Shared {
     }
 
     pub fn new_doctor(&self, open_id: &str, name: &str) -> Doctor {
-        let signer = Arc::new(self.pki.issue_doctor(name, open_id));
+        let signer = Arc::new(LazySigner::new(name, open_id));
         Doctor {
             open_id: open_id.into(),
             employee_number: String::new(),
             process: "2".into(),
             phone: String::new(),
             note: String::new(),
-            time: fmt_time(self.now_ms()),
+            time: self.now_str(),
             stamp: B64.encode(img::stamp_png(open_id)),
             stamp_status: "11".into(),
             idcard: String::new(),
@@ -307,7 +417,7 @@ impl Shared {
 
     /// Sign an order: P1, P7, signed PDF. The order must be pending.
     pub fn sign_order(&self, w: &mut World, idx: usize, self_sign: bool) {
-        let now = self.now_utc();
+        let now = self.now_ms();
         let signer = match w
             .doctors
             .iter()
@@ -316,11 +426,12 @@ impl Shared {
             Some(d) => d.signer.clone(),
             None => return,
         };
+        let signer = signer.get(&self.pki, now);
         let o = &mut w.orders[idx];
-        o.p1 = self.pki.p1(&signer, &o.content);
-        o.p7 = self.pki.p7(&signer, &o.content, &now);
+        o.p1 = self.pki.p1(signer, &o.content);
+        o.p7 = self.pki.p7(signer, &o.content, now);
         o.cert = signer.cert_der.clone();
-        o.sign_time = fmt_time(now.timestamp_millis());
+        o.sign_time = fmt_time(now, self.tz());
         o.state = ST_SIGNED;
         o.is_self_sign = self_sign;
         if let Some(pdf) = &o.pdf {

@@ -263,9 +263,14 @@ fn self_sign_session_lifecycle() {
     assert!(v["message"].as_str().unwrap().contains("clientSecret 错误"));
 }
 
+/// The flow of the ECDSA simulator (`--sign-alg ecdsa`), whose every piece
+/// openssl verifies; tests/signatures.rs does each algorithm and profile.
 #[test]
 fn push_sign_and_verify_with_openssl() {
-    let c = C::new();
+    let c = C::with(SimOptions {
+        sign_alg: SignAlg::Ecdsa,
+        ..Default::default()
+    });
     let d = c.push_hash("sig1", SIGNING_DOCTOR);
     let uid = d["uniqueId"].as_str().unwrap().to_string();
     // As the real gateway: ^Y\d{13}[0-9a-f]{19}$
@@ -690,7 +695,13 @@ fn tls_mode() {
     .unwrap();
     assert!(sim.base_url().starts_with("https://127.0.0.1:"));
     let pem = std::fs::read(dir.join("ca.pem")).unwrap();
-    assert_eq!(String::from_utf8(pem.clone()).unwrap(), sim.ca_pem());
+    // The server's chain is its own ECDSA root (TLS clients take no SM2),
+    // not the signing CA of /sim/ca.
+    assert_eq!(
+        Some(String::from_utf8(pem.clone()).unwrap()),
+        sim.tls_ca_pem()
+    );
+    assert_ne!(String::from_utf8(pem.clone()).unwrap(), sim.ca_pem());
     let certs: Vec<_> = ureq::tls::parse_pem(&pem)
         .filter_map(|i| match i.unwrap() {
             ureq::tls::PemItem::Certificate(c) => Some(c),

@@ -26,9 +26,15 @@ pub fn config_for(base_url: &str) -> Value {
 /// One simulator for the whole test binary, the library configured for it.
 /// Tests in a binary share it and keep apart by their own urIds.
 pub fn sim() -> &'static Sim {
+    sim_with(ywx_sim::SimOptions::default())
+}
+
+/// `sim()` started with `opts`: the first call in a test binary starts it,
+/// so a binary calls this (or `sim()`) with the same options throughout.
+pub fn sim_with(opts: ywx_sim::SimOptions) -> &'static Sim {
     static SIM: OnceLock<Sim> = OnceLock::new();
     SIM.get_or_init(|| {
-        let sim = Sim::start();
+        let sim = Sim::start_with(opts).expect("start ywx-sim");
         init_ok(&config_for(sim.base_url()));
         sim
     })

@@ -198,3 +198,115 @@ pub fn decode_qr(b64: &str) -> String {
     assert_eq!(grids.len(), 1, "one QR code");
     grids[0].decode().expect("decode QR").1
 }
+
+/// Run openssl in `dir`, answering whether it succeeded (for the cases that
+/// must fail) and its output.
+pub fn openssl_try(dir: &PathBuf, args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl on PATH");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
+/// One line of `openssl asn1parse`: where a TLV is, what openssl calls it.
+#[derive(Clone, Debug)]
+pub struct Asn1 {
+    pub off: usize,
+    pub depth: usize,
+    pub hl: usize,
+    pub len: usize,
+    /// `SEQUENCE`, `OBJECT`, `cont [ 0 ]`, `OCTET STRING`, ...
+    pub tag: String,
+    /// What follows the tag's `:` (an OID's name, a hex dump...).
+    pub value: String,
+}
+
+impl Asn1 {
+    /// The whole TLV's bytes.
+    pub fn tlv<'a>(&self, der: &'a [u8]) -> &'a [u8] {
+        &der[self.off..self.off + self.hl + self.len]
+    }
+
+    /// The content's bytes.
+    pub fn content<'a>(&self, der: &'a [u8]) -> &'a [u8] {
+        &der[self.off + self.hl..self.off + self.hl + self.len]
+    }
+}
+
+/// `openssl asn1parse -inform DER -in FILE` read into its lines: the
+/// structure as openssl sees it, not as the simulator's crates do.
+pub fn asn1parse(dir: &PathBuf, file: &str) -> Vec<Asn1> {
+    let out = openssl(dir, &["asn1parse", "-inform", "DER", "-in", file]);
+    out.lines()
+        .filter(|l| l.contains(":d="))
+        .map(|l| {
+            let (off, rest) = l.split_once(':').unwrap();
+            let kind_at = rest
+                .find("cons:")
+                .or_else(|| rest.find("prim:"))
+                .unwrap_or_else(|| panic!("asn1parse line: {l}"));
+            // "d=5  hl=2 l=  32": a number may stand apart from its key
+            let toks: Vec<&str> = rest[..kind_at].split_whitespace().collect();
+            let num = |key: &str| -> usize {
+                let i = toks
+                    .iter()
+                    .position(|t| t.starts_with(key))
+                    .unwrap_or_else(|| panic!("{key} in {l}"));
+                let v = match &toks[i][key.len()..] {
+                    "" => toks[i + 1],
+                    v => v,
+                };
+                v.parse().unwrap_or_else(|_| panic!("{key} in {l}"))
+            };
+            let after = &rest[kind_at + 5..];
+            let (tag, value) = match after.find(':') {
+                Some(i) => (
+                    after[..i].trim().to_string(),
+                    after[i + 1..].trim().to_string(),
+                ),
+                None => (after.trim().to_string(), String::new()),
+            };
+            Asn1 {
+                off: off.trim().parse().unwrap(),
+                depth: num("d="),
+                hl: num("hl="),
+                len: num("l="),
+                tag,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// The direct children of node `i`.
+pub fn kids(nodes: &[Asn1], i: usize) -> Vec<usize> {
+    let d = nodes[i].depth;
+    nodes
+        .iter()
+        .enumerate()
+        .skip(i + 1)
+        .take_while(|(_, n)| n.depth > d)
+        .filter(|(_, n)| n.depth == d + 1)
+        .map(|(j, _)| j)
+        .collect()
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The PEM certificates in `pem`, each as its own PEM text.
+pub fn split_pem(pem: &str) -> Vec<String> {
+    pem.split_inclusive("-----END CERTIFICATE-----\n")
+        .filter(|c| c.contains("BEGIN CERTIFICATE"))
+        .map(|c| c.trim_start().to_string())
+        .collect()
+}
