@@ -373,3 +373,45 @@ fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
     assert!(lines.iter().any(|l| l == "[exit]"), "{lines:?}");
     let _ = std::fs::remove_dir_all(work);
 }
+
+/// A HIS that forks after calling ywx (Python multiprocessing, a
+/// pre-forking server): for three rounds, parent and child make 500 calls
+/// each at the same time, and each answer is its own — never the other
+/// process's over a shared pooled connection (tests/c/fork.c).
+#[cfg(target_os = "linux")]
+#[test]
+fn after_fork_parent_and_child_each_get_their_own_answers() {
+    let work = temp_dir("fork");
+    let exe = work.join("fork");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/fork.c");
+    compile_dynamic(
+        "gcc",
+        &["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror"],
+        &src,
+        &exe,
+        &built_lib_dir(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let lib = built_lib_dir().join(dylib_name());
+    let sim = Sim::start();
+    let out = Command::new(&exe)
+        .args([
+            lib.to_str().unwrap(),
+            sim.base_url(),
+            work.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}: {stdout}", out.status);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("wrong=0 errors=0"))
+            .count(),
+        6,
+        "three rounds, parent and child: {stdout}"
+    );
+    let _ = std::fs::remove_dir_all(work);
+}
