@@ -68,6 +68,10 @@
 #define YWX_E_WAIT_TIMEOUT 4002
 /** status "YWX-4003", error.code "OUTBOX_UNAVAILABLE": 网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：既没有发出也没有存入 */
 #define YWX_E_OUTBOX_UNAVAILABLE 4003
+/** status "YWX-5001", error.code "EVIDENCE_UNREADABLE": ywx_verify_local：签名、证书或时间戳不是 base64 / DER / CMS，消息指明字段和应有的格式 */
+#define YWX_E_EVIDENCE_UNREADABLE 5001
+/** status "YWX-5002", error.code "UNSUPPORTED_ALGORITHM": ywx_verify_local：算法 OID 不在支持之列，消息指明 OID 和支持的算法 */
+#define YWX_E_UNSUPPORTED_ALGORITHM 5002
 /** status "YWX-9001", error.code "INTERNAL": 库内部错误（在边界处捕获的 panic），请查看日志并报告 */
 #define YWX_E_INTERNAL 9001
 

@@ -32,6 +32,8 @@ pub struct Client {
     pub transport: Arc<Transport>,
     pub logger: Arc<Logger>,
     pub outbox: Outbox,
+    /// The CA certificates of `verify.caFile`, for local verification.
+    pub trust: crate::verify::Trust,
     /// Legal but dangerous settings, for `ywx_init`'s `data.warnings`.
     warnings: Vec<String>,
 }
@@ -39,6 +41,7 @@ pub struct Client {
 impl Client {
     /// A client for `config`: its outbox opened, its delivery thread started.
     fn start(config: Config, source: Source) -> Result<Arc<Client>> {
+        let trust = crate::verify::Trust::load(config.verify.ca_file.as_deref())?;
         let transport = Arc::new(Transport::new(&config)?);
         // The delivery thread's own, so that stopping it interrupts only it.
         let background = Arc::new(Transport::new(&config)?);
@@ -74,6 +77,7 @@ impl Client {
             transport,
             logger,
             outbox,
+            trust,
             warnings,
         }))
     }

@@ -38,12 +38,27 @@ pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Repl
         send(client, ep, &value)?
     };
     client.outbox.after_success();
+    if client.config.verify.auto {
+        attach_local_verify(client, ep, &value, &mut reply);
+    }
     if let Some(dir) = &client.config.file_dir
         && crate::files::save(dir, ep.name, reply.json_mut())
     {
         reply.text = reply.json().to_string();
     }
     Ok(reply)
+}
+
+/// `verify.auto`: 4.3.5's and 5.1.2's replies carry `data.localVerify`.
+/// The content of a detached P7 (5.1.2) would come from the push the
+/// outbox keeps; until the outbox offers that lookup, none is given.
+fn attach_local_verify(client: &Client, ep: &Endpoint, request: &Value, reply: &mut Reply) {
+    let lookup = crate::verify::NoPushLookup;
+    let local = crate::verify::local_verify(ep.name, request, reply.json(), &client.trust, &lookup);
+    if let (Some(local), Some(data)) = (local, reply.json_mut().get_mut("data")) {
+        data["localVerify"] = local;
+        reply.text = reply.json().to_string();
+    }
 }
 
 /// Sends a prepared request (credentials filled) to its endpoint.
