@@ -180,6 +180,10 @@ fn read_extensions(tlv: &Tlv, cert: &mut Cert) -> der::Result<()> {
         let oid = e.expect(der::OID, "证书扩展的格式不对")?.oid()?;
         e.optional(der::BOOLEAN)?;
         let value = e.expect(der::OCTET_STRING, "证书扩展的格式不对")?.octets()?;
+        // Only the extensions read here need be DER (some CAs put text in others).
+        if !matches!(oid.as_str(), "2.5.29.15" | "2.5.29.19" | "2.5.29.14" | "2.5.29.35") {
+            continue;
+        }
         let inner = der::single(&value)?;
         match oid.as_str() {
             "2.5.29.15" => cert.key_usage = Some(key_usage_bits(&inner)?),
