@@ -81,5 +81,3 @@ pub fn verify_local(value: &Value, trust: Option<&Trust>) -> Result<Value> {
     Ok(report::envelope(data))
 }
 
-#[cfg(test)]
-mod tests;
