@@ -67,7 +67,8 @@ pub fn unix_now() -> i64 {
 pub fn text_of(unix: i64) -> String {
     local_of(unix)
         .unwrap_or_else(|| {
-            chrono::DateTime::from_timestamp(unix, 0).map_or_else(Default::default, |d| d.naive_utc())
+            chrono::DateTime::from_timestamp(unix, 0)
+                .map_or_else(Default::default, |d| d.naive_utc())
         })
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
@@ -91,7 +92,11 @@ fn local_of(unix: i64) -> Option<NaiveDateTime> {
         tm
     };
     chrono::NaiveDate::from_ymd_opt(tm.tm_year + 1900, (tm.tm_mon + 1) as u32, tm.tm_mday as u32)?
-        .and_hms_opt(tm.tm_hour as u32, tm.tm_min as u32, tm.tm_sec.min(59) as u32)
+        .and_hms_opt(
+            tm.tm_hour as u32,
+            tm.tm_min as u32,
+            tm.tm_sec.min(59) as u32,
+        )
 }
 
 #[cfg(unix)]

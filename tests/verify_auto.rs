@@ -25,14 +25,21 @@ fn ca_file_auto_verification_and_no_network() {
     // verify.caFile: a readable PEM file of at least one certificate.
     let empty = dir.join("empty.pem");
     std::fs::write(&empty, "not a certificate").unwrap();
-    for (path, words) in [(dir.join("missing.pem"), "不存在"), (empty.clone(), "PEM"), (dir.clone(), "目录")] {
+    for (path, words) in [
+        (dir.join("missing.pem"), "不存在"),
+        (empty.clone(), "PEM"),
+        (dir.clone(), "目录"),
+    ] {
         let r = init(&config(sim.base_url(), json!({"caFile": path})));
         assert_eq!(status(&r), "YWX-1004", "{r}");
         let m = r["message"].as_str().unwrap();
         assert!(m.contains("verify.caFile") && m.contains(words), "{m}");
     }
     let r = init(&config(sim.base_url(), json!({"auto": "maybe"})));
-    assert!(r["message"].as_str().unwrap().contains("verify.auto"), "{r}");
+    assert!(
+        r["message"].as_str().unwrap().contains("verify.auto"),
+        "{r}"
+    );
 
     // verify.auto with the simulator's CA trusted.
     let ca = dir.join("ca.pem");
@@ -43,16 +50,29 @@ fn ca_file_auto_verification_and_no_network() {
     assert_eq!(status(&pushed), "0", "{pushed}");
     let local = &pushed["data"]["localVerify"];
     assert_eq!(local["format"], "timestamp", "{pushed}");
-    assert!(local["checks"].as_array().is_some_and(|c| !c.is_empty()), "{local}");
+    assert!(
+        local["checks"].as_array().is_some_and(|c| !c.is_empty()),
+        "{local}"
+    );
     assert!(local["timestamp"]["genTime"].is_string(), "{local}");
     let unique_id = pushed["data"]["uniqueId"].as_str().unwrap().to_string();
-    control(&sim, "/sim/sign", &json!({"uniqueId": unique_id, "action": "sign"}));
+    control(
+        &sim,
+        "/sim/sign",
+        &json!({"uniqueId": unique_id, "action": "sign"}),
+    );
     let result = call(ywx_sign_result, &json!({"body": {"uniqueId": unique_id}}));
     assert_eq!(status(&result), "0", "{result}");
     let local = &result["data"]["localVerify"];
-    assert!(local.is_object(), "5.1.2 carries data.localVerify: {result}");
     assert!(
-        local["format"].as_str().is_some_and(|f| f.starts_with("p7")) || local["error"].is_object(),
+        local.is_object(),
+        "5.1.2 carries data.localVerify: {result}"
+    );
+    assert!(
+        local["format"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("p7"))
+            || local["error"].is_object(),
         "{local}"
     );
     // Without verify.auto, no localVerify.
@@ -66,15 +86,24 @@ fn ca_file_auto_verification_and_no_network() {
     listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     init_ok(&config(&url, json!({"caFile": ca})));
-    let token = std::fs::read_to_string(repo_root().join("tests/fixtures/verify/kinsec-sm2-timestamp.tst.b64")).unwrap();
-    let r = call(ywx_verify_local, &json!({"timeStampSignData": token.trim(), "originData": "12345678"}));
+    let token = std::fs::read_to_string(
+        repo_root().join("tests/fixtures/verify/kinsec-sm2-timestamp.tst.b64"),
+    )
+    .unwrap();
+    let r = call(
+        ywx_verify_local,
+        &json!({"timeStampSignData": token.trim(), "originData": "12345678"}),
+    );
     assert_eq!(status(&r), "0", "{r}");
     std::thread::sleep(Duration::from_millis(200));
     match listener.accept() {
         Ok((mut s, _)) => {
             let mut buf = Vec::new();
             let _ = s.read_to_end(&mut buf);
-            panic!("ywx_verify_local connected to the gateway: {}", String::from_utf8_lossy(&buf));
+            panic!(
+                "ywx_verify_local connected to the gateway: {}",
+                String::from_utf8_lossy(&buf)
+            );
         }
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
     }

@@ -57,8 +57,16 @@ struct Pki {
 impl Pki {
     fn new(tag: &str) -> Pki {
         let dir = temp_dir(tag);
-        std::fs::write(dir.join("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n").unwrap();
-        std::fs::write(dir.join("ee.ext"), "keyUsage=critical,digitalSignature,nonRepudiation\n").unwrap();
+        std::fs::write(
+            dir.join("ca.ext"),
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("ee.ext"),
+            "keyUsage=critical,digitalSignature,nonRepudiation\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("enc.ext"), "keyUsage=critical,keyEncipherment\n").unwrap();
         std::fs::write(
             dir.join("tsa.ext"),
@@ -92,8 +100,24 @@ impl Pki {
     fn key(&self, name: &str, kind: &str) {
         let out = format!("{name}.key");
         match kind.split_once(':') {
-            Some(("ec", curve)) => self.run(&["genpkey", "-algorithm", "EC", "-pkeyopt", &format!("ec_paramgen_curve:{curve}"), "-out", &out]),
-            _ if kind == "rsa" => self.run(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", &out]),
+            Some(("ec", curve)) => self.run(&[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                &format!("ec_paramgen_curve:{curve}"),
+                "-out",
+                &out,
+            ]),
+            _ if kind == "rsa" => self.run(&[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                &out,
+            ]),
             _ => self.run(&["genpkey", "-algorithm", "SM2", "-out", &out]),
         };
     }
@@ -114,7 +138,12 @@ impl Pki {
         let subj = format!("/C=CN/O=YWX Test/CN={name}");
         let out = format!("{name}.pem");
         args.extend([key.as_str(), "-subj", &subj, "-days", "3650", "-out", &out]);
-        args.extend(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        args.extend([
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
         args.extend(Self::sm2_opts(kind));
         self.run(&args);
     }
@@ -122,16 +151,38 @@ impl Pki {
     /// A certificate for `name` issued by `issuer`, with extensions `ext`.
     fn issue(&self, name: &str, cn: &str, kind: &str, issuer: &str, ext: &str) {
         self.key(name, kind);
-        let (key, csr, out) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+        let (key, csr, out) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
         let subj = format!("/C=CN/O=测试医院/CN={cn}");
-        let mut args = vec!["req", "-new", "-utf8", "-key", &key, "-subj", &subj, "-out", &csr];
+        let mut args = vec![
+            "req", "-new", "-utf8", "-key", &key, "-subj", &subj, "-out", &csr,
+        ];
         args.extend(Self::sm2_opts(kind));
         self.run(&args);
         let (ca, ca_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
-        let mut args = vec!["x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-CAcreateserial"];
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+        ];
         args.extend(["-days", "365", "-extfile", ext, "-out", &out]);
         if kind == "sm2" {
-            args.extend(["-sm3", "-sigopt", "distid:1234567812345678", "-vfyopt", "distid:1234567812345678"]);
+            args.extend([
+                "-sm3",
+                "-sigopt",
+                "distid:1234567812345678",
+                "-vfyopt",
+                "distid:1234567812345678",
+            ]);
         }
         self.run(&args);
     }
@@ -155,8 +206,27 @@ const TEXT: &str = "主诉：发热三天，咳嗽。诊断：上呼吸道感染
 /// A P7 by `openssl cms -sign` over TEXT (attached or detached), with `md`.
 fn cms_sign(pki: &Pki, md: &str, attached: bool, out: &str) -> String {
     pki.write("content.txt", TEXT.as_bytes());
-    let mut args = vec!["cms", "-sign", "-binary", "-in", "content.txt", "-signer", "doctor.pem", "-inkey", "doctor.key"];
-    args.extend(["-certfile", "sub.pem", "-md", md, "-outform", "DER", "-out", out]);
+    let mut args = vec![
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        "content.txt",
+        "-signer",
+        "doctor.pem",
+        "-inkey",
+        "doctor.key",
+    ];
+    args.extend([
+        "-certfile",
+        "sub.pem",
+        "-md",
+        md,
+        "-outform",
+        "DER",
+        "-out",
+        out,
+    ]);
     if attached {
         args.push("-nodetach");
     }
@@ -183,23 +253,35 @@ fn ecdsa_p256_p7s_attached_and_detached_over_an_openssl_chain() {
     assert_eq!(d["chain"]["path"].as_array().unwrap().len(), 3, "{r}");
     assert!(d["chain"]["path"][2].as_str().unwrap().contains("CN=root"));
     // The attached content given again: it must match.
-    let r = verify(&json!({"signedData": p7, "caCerts": [root], "originData": TEXT, "returnContent": true}));
+    let r = verify(
+        &json!({"signedData": p7, "caCerts": [root], "originData": TEXT, "returnContent": true}),
+    );
     assert_eq!(r["data"]["verified"], true, "{r}");
-    assert_eq!(B64.decode(r["data"]["contentBase64"].as_str().unwrap()).unwrap(), TEXT.as_bytes());
+    assert_eq!(
+        B64.decode(r["data"]["contentBase64"].as_str().unwrap())
+            .unwrap(),
+        TEXT.as_bytes()
+    );
     let r = verify(&json!({"signedData": p7, "caCerts": [root], "originData": "主诉：发热两天"}));
     assert_eq!(status(&r), "0", "{r}");
     assert_eq!(r["data"]["verified"], false, "{r}");
     assert_eq!(check(&r["data"], "content")["ok"], false, "{r}");
-    assert!(!r.to_string().contains("发热两天"), "the content is never quoted: {r}");
+    assert!(
+        !r.to_string().contains("发热两天"),
+        "the content is never quoted: {r}"
+    );
 
     let det = cms_sign(&pki, "sha256", false, "det.p7");
     let r = verify(&json!({"signedData": det, "caCerts": [root], "originData": TEXT}));
     assert_eq!(r["data"]["verified"], true, "{r}");
     assert_eq!(r["data"]["format"], "p7-detached");
     // The content as bytes, and changed by one character.
-    let r = verify(&json!({"signedData": det, "caCerts": [root], "contentBase64": B64.encode(TEXT)}));
+    let r =
+        verify(&json!({"signedData": det, "caCerts": [root], "contentBase64": B64.encode(TEXT)}));
     assert_eq!(r["data"]["verified"], true, "{r}");
-    let r = verify(&json!({"signedData": det, "caCerts": [root], "originData": TEXT.replace('三', "四")}));
+    let r = verify(
+        &json!({"signedData": det, "caCerts": [root], "originData": TEXT.replace('三', "四")}),
+    );
     assert_eq!(r["data"]["verified"], false, "{r}");
     assert_eq!(r["data"]["signatureValid"], false, "{r}");
     assert_eq!(check(&r["data"], "signature")["ok"], false);
@@ -227,7 +309,26 @@ fn ecdsa_p384_sha384_and_rsa_sha1_sha256() {
     assert_eq!(r["data"]["signer"]["keyAlgorithm"], "RSA 2048");
     // openssl smime (PKCS#7 v1.5) with SHA-1.
     rsa.write("content.txt", TEXT.as_bytes());
-    rsa.run(&["smime", "-sign", "-binary", "-nodetach", "-md", "sha1", "-in", "content.txt", "-signer", "doctor.pem", "-inkey", "doctor.key", "-certfile", "sub.pem", "-outform", "PEM", "-out", "sha1.pem"]);
+    rsa.run(&[
+        "smime",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-md",
+        "sha1",
+        "-in",
+        "content.txt",
+        "-signer",
+        "doctor.pem",
+        "-inkey",
+        "doctor.key",
+        "-certfile",
+        "sub.pem",
+        "-outform",
+        "PEM",
+        "-out",
+        "sha1.pem",
+    ]);
     let pem = String::from_utf8(rsa.read("sha1.pem")).unwrap();
     let r = verify(&json!({"signedData": pem, "caCerts": [root]}));
     assert_eq!(r["data"]["verified"], true, "{r}");
@@ -238,7 +339,10 @@ fn ecdsa_p384_sha384_and_rsa_sha1_sha256() {
 fn sm2_sign(pki: &Pki, key: &str, data: &[u8], distid: &str) -> Vec<u8> {
     pki.write("tbs.bin", data);
     let id = format!("distid:{distid}");
-    pki.run(&["pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", key, "-in", "tbs.bin", "-pkeyopt", &id, "-out", "sig.bin"]);
+    pki.run(&[
+        "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", key, "-in", "tbs.bin",
+        "-pkeyopt", &id, "-out", "sig.bin",
+    ]);
     pki.read("sig.bin")
 }
 
@@ -273,16 +377,31 @@ fn sm2_p1s_by_openssl_with_the_user_id_der_and_raw() {
     };
     let r = with(&sig, json!({}));
     assert_eq!(r["data"]["verified"], true, "{r}");
-    assert_eq!((r["data"]["format"].as_str(), r["data"]["algorithm"].as_str()), (Some("p1"), Some("SM2-SM3")));
+    assert_eq!(
+        (
+            r["data"]["format"].as_str(),
+            r["data"]["algorithm"].as_str()
+        ),
+        (Some("p1"), Some("SM2-SM3"))
+    );
     assert_eq!(r["data"]["signer"]["keyAlgorithm"], "SM2");
-    assert_eq!(r["data"]["chain"]["path"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(
+        r["data"]["chain"]["path"].as_array().unwrap().len(),
+        3,
+        "{r}"
+    );
     // Raw r‖s (64 bytes) verifies the same.
     let r = with(&raw_rs(&sig), json!({}));
     assert_eq!(r["data"]["verified"], true, "{r}");
     // The wrong user ID does not.
     let r = with(&sig, json!({"sm2UserId": "1234567812345679"}));
     assert_eq!(r["data"]["signatureValid"], false, "{r}");
-    assert!(check(&r["data"], "signature")["message"].as_str().unwrap().contains("sm2UserId"));
+    assert!(
+        check(&r["data"], "signature")["message"]
+            .as_str()
+            .unwrap()
+            .contains("sm2UserId")
+    );
     // Another user ID, given.
     let alice = sm2_sign(&pki, "doctor.key", TEXT.as_bytes(), "ALICE123@YAHOO.COM");
     assert_eq!(with(&alice, json!({}))["data"]["signatureValid"], false);
@@ -311,7 +430,15 @@ fn ecdsa_p1_and_the_certificate_checks() {
     pki.issue("enc", "加密证书", "ec:prime256v1", "sub", "enc.ext");
     let other = Pki::chain("v-other", "ec:prime256v1");
     pki.write("content.txt", TEXT.as_bytes());
-    pki.run(&["dgst", "-sha256", "-sign", "doctor.key", "-out", "p1.bin", "content.txt"]);
+    pki.run(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        "doctor.key",
+        "-out",
+        "p1.bin",
+        "content.txt",
+    ]);
     let (root, sub) = (pki.pem("root"), pki.pem("sub"));
     let req = json!({"p1": pki.b64("p1.bin"), "cert": pki.pem("doctor"), "originData": TEXT, "caCerts": [root], "intermediates": [sub]});
     let r = verify(&req);
@@ -322,12 +449,24 @@ fn ecdsa_p1_and_the_certificate_checks() {
     let mut late = req.clone();
     late["checkTime"] = json!("2099-01-01 00:00:00");
     let r = verify(&late);
-    assert_eq!((r["data"]["verified"].clone(), r["data"]["checkTimeSource"].clone()), (json!(false), json!("request")));
-    let m = check(&r["data"], "validity")["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        (
+            r["data"]["verified"].clone(),
+            r["data"]["checkTimeSource"].clone()
+        ),
+        (json!(false), json!("request"))
+    );
+    let m = check(&r["data"], "validity")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(m.contains("已过期") && m.contains("序列号"), "{m}");
     let mut early = req.clone();
     early["checkTime"] = json!("2001-01-01 00:00:00");
-    let m = check(&verify(&early)["data"], "validity")["message"].as_str().unwrap().to_string();
+    let m = check(&verify(&early)["data"], "validity")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(m.contains("尚未生效"), "{m}");
 
     // An untrusted root, no roots, and no intermediate.
@@ -339,23 +478,49 @@ fn ecdsa_p1_and_the_certificate_checks() {
     let r = verify(&untrusted);
     assert_eq!(r["data"]["chain"]["trusted"], false, "{r}");
     assert_eq!(r["data"]["signatureValid"], true, "{r}");
-    assert!(check(&r["data"], "chain")["message"].as_str().unwrap().contains("不在信任的根证书中"), "{r}");
+    assert!(
+        check(&r["data"], "chain")["message"]
+            .as_str()
+            .unwrap()
+            .contains("不在信任的根证书中"),
+        "{r}"
+    );
     let mut none = req.clone();
     none.as_object_mut().unwrap().remove("caCerts");
     let r = verify(&none);
     assert_eq!(r["data"]["verified"], false);
-    assert!(check(&r["data"], "chain")["message"].as_str().unwrap().contains("caCerts"), "{r}");
+    assert!(
+        check(&r["data"], "chain")["message"]
+            .as_str()
+            .unwrap()
+            .contains("caCerts"),
+        "{r}"
+    );
     let mut no_sub = req.clone();
     no_sub.as_object_mut().unwrap().remove("intermediates");
     let r = verify(&no_sub);
-    assert!(check(&r["data"], "chain")["message"].as_str().unwrap().contains("找不到"), "{r}");
+    assert!(
+        check(&r["data"], "chain")["message"]
+            .as_str()
+            .unwrap()
+            .contains("找不到"),
+        "{r}"
+    );
     // A bundle in one caCerts entry works as two entries.
     let mut bundle = no_sub.clone();
     bundle["caCerts"] = json!([format!("{root}{sub}")]);
     assert_eq!(verify(&bundle)["data"]["verified"], true);
 
     // A certificate whose key usage does not allow signing.
-    pki.run(&["dgst", "-sha256", "-sign", "enc.key", "-out", "p1enc.bin", "content.txt"]);
+    pki.run(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        "enc.key",
+        "-out",
+        "p1enc.bin",
+        "content.txt",
+    ]);
     let mut wrong_ku = req.clone();
     wrong_ku["p1"] = json!(pki.b64("p1enc.bin"));
     wrong_ku["cert"] = json!(pki.pem("enc"));
@@ -377,8 +542,28 @@ fn ts_reply(pki: &Pki, data: &[u8], out: &str) -> String {
         std::fs::write(pki.path("tsaserial"), "01\n").unwrap();
     }
     pki.write("stamped.bin", data);
-    pki.run(&["ts", "-query", "-data", "stamped.bin", "-sha256", "-cert", "-out", "q.tsq"]);
-    pki.run(&["ts", "-reply", "-config", "ts.cnf", "-section", "t", "-queryfile", "q.tsq", "-out", out]);
+    pki.run(&[
+        "ts",
+        "-query",
+        "-data",
+        "stamped.bin",
+        "-sha256",
+        "-cert",
+        "-out",
+        "q.tsq",
+    ]);
+    pki.run(&[
+        "ts",
+        "-reply",
+        "-config",
+        "ts.cnf",
+        "-section",
+        "t",
+        "-queryfile",
+        "q.tsq",
+        "-out",
+        out,
+    ]);
     pki.b64(out)
 }
 
@@ -392,22 +577,54 @@ fn openssl_timestamps_over_the_content_and_over_a_signature() {
     assert_eq!(r["data"]["format"], "timestamp");
     assert_eq!(r["data"]["timestamp"]["imprint"], "content");
     assert_eq!(r["data"]["checkTimeSource"], "timestamp");
-    assert!(r["data"]["timestamp"]["tsa"].as_str().unwrap().contains("时间戳服务"));
+    assert!(
+        r["data"]["timestamp"]["tsa"]
+            .as_str()
+            .unwrap()
+            .contains("时间戳服务")
+    );
     // Over other data: the timestamp check fails, naming no content.
-    let r = verify(&json!({"timeStampSignData": tsr, "originData": "另一份病历", "caCerts": [root]}));
+    let r =
+        verify(&json!({"timeStampSignData": tsr, "originData": "另一份病历", "caCerts": [root]}));
     assert_eq!(r["data"]["verified"], false, "{r}");
-    assert!(check(&r["data"], "timestamp")["message"].as_str().unwrap().contains("不是这份数据"));
+    assert!(
+        check(&r["data"], "timestamp")["message"]
+            .as_str()
+            .unwrap()
+            .contains("不是这份数据")
+    );
     // The token alone (not the response) over the digest's base64 text.
     pki.write("content.txt", TEXT.as_bytes());
-    let hv = B64.encode(openssl(&pki.dir, &["dgst", "-sm3", "-binary", "content.txt"]));
+    let hv = B64.encode(openssl(
+        &pki.dir,
+        &["dgst", "-sm3", "-binary", "content.txt"],
+    ));
     ts_reply(&pki, hv.as_bytes(), "hv.tsr");
-    pki.run(&["ts", "-reply", "-in", "hv.tsr", "-token_out", "-out", "hv.tst"]);
-    let r = verify(&json!({"timeStampSignData": pki.b64("hv.tst"), "hashValue": hv, "hashType": "SM3", "caCerts": [root]}));
+    pki.run(&[
+        "ts",
+        "-reply",
+        "-in",
+        "hv.tsr",
+        "-token_out",
+        "-out",
+        "hv.tst",
+    ]);
+    let r = verify(
+        &json!({"timeStampSignData": pki.b64("hv.tst"), "hashValue": hv, "hashType": "SM3", "caCerts": [root]}),
+    );
     assert_eq!(r["data"]["timestamp"]["imprint"], "hashValue", "{r}");
     assert_eq!(r["data"]["verified"], true, "{r}");
 
     // A P1 and a timestamp over its signature value: checkTime is the timestamp's.
-    pki.run(&["dgst", "-sha256", "-sign", "doctor.key", "-out", "p1.bin", "content.txt"]);
+    pki.run(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        "doctor.key",
+        "-out",
+        "p1.bin",
+        "content.txt",
+    ]);
     let sig = pki.read("p1.bin");
     let tsr = ts_reply(&pki, &sig, "sig.tsr");
     let req = json!({"p1": B64.encode(&sig), "cert": pki.pem("doctor"), "intermediates": [pki.pem("sub")],
@@ -415,7 +632,13 @@ fn openssl_timestamps_over_the_content_and_over_a_signature() {
     let r = verify(&req);
     assert_eq!(r["data"]["verified"], true, "{r}");
     assert_eq!(r["data"]["timestamp"]["imprint"], "signature");
-    assert_eq!((r["data"]["signingTimeSource"].as_str(), r["data"]["checkTimeSource"].as_str()), (Some("timestamp"), Some("timestamp")));
+    assert_eq!(
+        (
+            r["data"]["signingTimeSource"].as_str(),
+            r["data"]["checkTimeSource"].as_str()
+        ),
+        (Some("timestamp"), Some("timestamp"))
+    );
     // A timestamp over another signature does not fit this one.
     let mut other = req.clone();
     other["timeStampSignData"] = json!(ts_reply(&pki, b"another signature", "other.tsr"));
@@ -434,7 +657,12 @@ fn cert_of_p7(p7_b64: &str, index: usize) -> String {
     let mut i = 0;
     while i + 8 < der.len() {
         // SEQUENCE (long form) { SEQUENCE (long form) { [0] { INTEGER 2 } ...
-        if der[i] == 0x30 && der[i + 1] == 0x82 && der[i + 4] == 0x30 && der[i + 5] == 0x82 && der[i + 8] == 0xA0 {
+        if der[i] == 0x30
+            && der[i + 1] == 0x82
+            && der[i + 4] == 0x30
+            && der[i + 5] == 0x82
+            && der[i + 8] == 0xA0
+        {
             let len = ((der[i + 2] as usize) << 8 | der[i + 3] as usize) + 4;
             found.push(B64.encode(&der[i..i + len]));
             i += len;
@@ -457,12 +685,26 @@ fn cfca_sadk_sm2_p7s_gm_t_0010_without_signed_attributes() {
     req["signedData"] = json!(attached);
     let r = verify(&req);
     assert_eq!(r["data"]["verified"], true, "{r}");
-    assert_eq!((r["data"]["format"].as_str(), r["data"]["algorithm"].as_str()), (Some("p7-attached"), Some("SM2-SM3")));
+    assert_eq!(
+        (
+            r["data"]["format"].as_str(),
+            r["data"]["algorithm"].as_str()
+        ),
+        (Some("p7-attached"), Some("SM2-SM3"))
+    );
     assert_eq!(r["data"]["signer"]["commonName"], "Jon Snow");
     req["returnContent"] = json!(true);
-    assert_eq!(verify(&req)["data"]["contentBase64"], B64.encode("Hello Secret World!"));
+    assert_eq!(
+        verify(&req)["data"]["contentBase64"],
+        B64.encode("Hello Secret World!")
+    );
     req["checkTime"] = json!("2026-01-01 00:00:00");
-    assert!(check(&verify(&req)["data"], "validity")["message"].as_str().unwrap().contains("已过期"));
+    assert!(
+        check(&verify(&req)["data"], "validity")["message"]
+            .as_str()
+            .unwrap()
+            .contains("已过期")
+    );
 
     let mut req = base.clone();
     req["signedData"] = json!(detached);
@@ -479,12 +721,14 @@ fn cfca_sadk_sm2_p7s_gm_t_0010_without_signed_attributes() {
 fn kinsec_sm2_timestamp_with_signed_attributes() {
     let token = fixture("kinsec-sm2-timestamp.tst.b64");
     let tsa = cert_of_p7(&token, 0);
-    let r = verify(&json!({"timeStampSignData": token, "originData": "12345678", "caCerts": [tsa]}));
+    let r =
+        verify(&json!({"timeStampSignData": token, "originData": "12345678", "caCerts": [tsa]}));
     assert_eq!(r["data"]["verified"], true, "{r}");
     assert_eq!(r["data"]["algorithm"], "SM2-SM3");
     assert_eq!(r["data"]["timestamp"]["imprint"], "content");
     assert_eq!(r["data"]["signer"]["commonName"], "kinsec");
-    let r = verify(&json!({"timeStampSignData": token, "originData": "12345679", "caCerts": [tsa]}));
+    let r =
+        verify(&json!({"timeStampSignData": token, "originData": "12345679", "caCerts": [tsa]}));
     assert_eq!(r["data"]["verified"], false, "{r}");
 }
 
@@ -494,7 +738,9 @@ fn the_gmssl_sm2_test_chain_verifies_and_a_wrong_p1_does_not() {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     // "RootCA for Test", then "MiddleCA for Test" it issued.
     let (root, middle) = (cert_of_p7(&b64, 0), cert_of_p7(&b64, 1));
-    let r = verify(&json!({"p1": B64.encode([1u8; 64]), "cert": middle, "caCerts": [root], "originData": "x", "checkTime": "2030-01-01 00:00:00"}));
+    let r = verify(
+        &json!({"p1": B64.encode([1u8; 64]), "cert": middle, "caCerts": [root], "originData": "x", "checkTime": "2030-01-01 00:00:00"}),
+    );
     assert_eq!(r["data"]["chain"]["trusted"], true, "{r}");
     assert_eq!(check(&r["data"], "chain")["ok"], true, "{r}");
     assert_eq!(r["data"]["signatureValid"], false, "{r}");
@@ -543,12 +789,27 @@ mod der {
 /// signed by openssl: `signed_data_oid`, `sig_oid`; the attributes in a
 /// deliberately non-DER order (messageDigest before contentType), so a
 /// verifier that re-encodes them fails.
-fn sm2_p7_with_attributes(pki: &Pki, signed_data_oid: &str, data_oid: &str, sig_oid: &str) -> String {
+fn sm2_p7_with_attributes(
+    pki: &Pki,
+    signed_data_oid: &str,
+    data_oid: &str,
+    sig_oid: &str,
+) -> String {
     use der::*;
-    let cert_der = B64.decode(pki.pem("doctor").lines().filter(|l| !l.starts_with("-----")).collect::<String>()).unwrap();
+    let cert_der = B64
+        .decode(
+            pki.pem("doctor")
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .unwrap();
     pki.write("content.txt", TEXT.as_bytes());
     let digest = openssl(&pki.dir, &["dgst", "-sm3", "-binary", "content.txt"]);
-    let md_attr = seq(&[&oid("1.2.840.113549.1.9.4"), &tlv(0x31, &tlv(0x04, &digest))]);
+    let md_attr = seq(&[
+        &oid("1.2.840.113549.1.9.4"),
+        &tlv(0x31, &tlv(0x04, &digest)),
+    ]);
     let ct_attr = seq(&[&oid("1.2.840.113549.1.9.3"), &tlv(0x31, &oid(data_oid))]);
     let attrs = cat(&[&md_attr, &ct_attr]);
     let sig = sm2_sign(pki, "doctor.key", &tlv(0x31, &attrs), "1234567812345678");
@@ -559,7 +820,11 @@ fn sm2_p7_with_attributes(pki: &Pki, signed_data_oid: &str, data_oid: &str, sig_
     let serial = &cert_der[p..p + 2 + cert_der[p + 1] as usize];
     p += serial.len();
     p += 2 + cert_der[p + 1] as usize; // signature alg
-    let issuer_len = if cert_der[p + 1] == 0x81 { 3 + cert_der[p + 2] as usize } else { 2 + cert_der[p + 1] as usize };
+    let issuer_len = if cert_der[p + 1] == 0x81 {
+        3 + cert_der[p + 2] as usize
+    } else {
+        2 + cert_der[p + 1] as usize
+    };
     let issuer = &cert_der[p..p + issuer_len];
     let sm3 = seq(&[&oid("1.2.156.10197.1.401")]);
     let signer = seq(&[
@@ -584,17 +849,33 @@ fn sm2_p7_with_attributes(pki: &Pki, signed_data_oid: &str, data_oid: &str, sig_
 fn sm2_p7s_with_signed_attributes_in_both_profiles_and_every_signature_oid() {
     let pki = Pki::chain("v-sm2p7", "sm2");
     let root = pki.pem("root");
-    for (sd_oid, data_oid) in [("1.2.840.113549.1.7.2", "1.2.840.113549.1.7.1"), ("1.2.156.10197.6.1.4.2.2", "1.2.156.10197.6.1.4.2.1")] {
-        for sig_oid in ["1.2.156.10197.1.501", "1.2.156.10197.1.301.1", "1.2.156.10197.1.301"] {
+    for (sd_oid, data_oid) in [
+        ("1.2.840.113549.1.7.2", "1.2.840.113549.1.7.1"),
+        ("1.2.156.10197.6.1.4.2.2", "1.2.156.10197.6.1.4.2.1"),
+    ] {
+        for sig_oid in [
+            "1.2.156.10197.1.501",
+            "1.2.156.10197.1.301.1",
+            "1.2.156.10197.1.301",
+        ] {
             let p7 = sm2_p7_with_attributes(&pki, sd_oid, data_oid, sig_oid);
             let req = json!({"signedData": p7, "originData": TEXT, "caCerts": [root], "intermediates": [pki.pem("sub")]});
             let r = verify(&req);
             assert_eq!(r["data"]["verified"], true, "{sd_oid} {sig_oid}: {r}");
             assert_eq!(r["data"]["algorithm"], "SM2-SM3");
-            assert!(check(&r["data"], "signature")["message"].as_str().unwrap().contains("签名属性"));
+            assert!(
+                check(&r["data"], "signature")["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("签名属性")
+            );
             let mut changed = req.clone();
             changed["originData"] = json!(TEXT.replace('三', "五"));
-            assert_eq!(verify(&changed)["data"]["signatureValid"], false, "{sig_oid}");
+            assert_eq!(
+                verify(&changed)["data"]["signatureValid"],
+                false,
+                "{sig_oid}"
+            );
         }
     }
 }
@@ -604,10 +885,16 @@ fn sm2_p7s_with_signed_attributes_in_both_profiles_and_every_signature_oid() {
 #[test]
 fn unreadable_evidence_and_unsupported_algorithms_are_named() {
     let pki = Pki::chain("v-err", "ec:prime256v1");
-    let p7 = B64.decode(cms_sign(&pki, "sha256", true, "att.p7")).unwrap();
+    let p7 = B64
+        .decode(cms_sign(&pki, "sha256", true, "att.p7"))
+        .unwrap();
     for bad in [
         B64.encode(&p7[..p7.len() / 2]),
-        B64.encode((0..200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<_>>()),
+        B64.encode(
+            (0..200u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect::<Vec<_>>(),
+        ),
         B64.encode([0x30u8, 0x80].repeat(5000)),
         "这不是 base64".to_string(),
     ] {
@@ -618,22 +905,43 @@ fn unreadable_evidence_and_unsupported_algorithms_are_named() {
         assert!(r["message"].as_str().unwrap().contains("P7"), "{r}");
     }
     let r = verify(&json!({"signedData": B64.encode(&p7), "caCerts": ["MIIB"]}));
-    assert_eq!((status(&r), r["error"]["field"].clone()), ("YWX-5001".into(), json!("caCerts[0]")));
+    assert_eq!(
+        (status(&r), r["error"]["field"].clone()),
+        ("YWX-5001".into(), json!("caCerts[0]"))
+    );
     // ECDSA with SHA-512: not in the list; the OID is named.
     let p512 = cms_sign(&pki, "sha512", true, "sha512.p7");
     let r = verify(&json!({"signedData": p512}));
     assert_eq!(status(&r), "YWX-5002", "{r}");
     assert_eq!(r["error"]["code"], "UNSUPPORTED_ALGORITHM");
-    assert!(r["message"].as_str().unwrap().contains("2.16.840.1.101.3.4.2.3"), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("2.16.840.1.101.3.4.2.3"),
+        "{r}"
+    );
     assert!(r["message"].as_str().unwrap().contains("SM2-SM3"), "{r}");
 
     for (req, field) in [
         (json!({}), "signedData"),
         (json!({"p1": "MEUCIQ=="}), "cert"),
-        (json!({"signedData": B64.encode(&p7), "p1": "MEUCIQ=="}), "p1"),
-        (json!({"signedData": B64.encode(&p7), "originData": "a", "hashValue": "YQ=="}), "originData"),
-        (json!({"signedData": B64.encode(&p7), "checkTime": "昨天"}), "checkTime"),
-        (json!({"signedData": B64.encode(&p7), "hashType": "MD5", "hashValue": "YQ=="}), "hashType"),
+        (
+            json!({"signedData": B64.encode(&p7), "p1": "MEUCIQ=="}),
+            "p1",
+        ),
+        (
+            json!({"signedData": B64.encode(&p7), "originData": "a", "hashValue": "YQ=="}),
+            "originData",
+        ),
+        (
+            json!({"signedData": B64.encode(&p7), "checkTime": "昨天"}),
+            "checkTime",
+        ),
+        (
+            json!({"signedData": B64.encode(&p7), "hashType": "MD5", "hashValue": "YQ=="}),
+            "hashType",
+        ),
     ] {
         let r = verify(&req);
         assert_eq!(status(&r), "YWX-1002", "{req}: {r}");

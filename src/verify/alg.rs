@@ -48,7 +48,11 @@ impl Hash {
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
         use crate::digest::{Alg, Hasher};
         let alg = match self {
-            Hash::Sha384 => return ring::digest::digest(&ring::digest::SHA384, data).as_ref().to_vec(),
+            Hash::Sha384 => {
+                return ring::digest::digest(&ring::digest::SHA384, data)
+                    .as_ref()
+                    .to_vec();
+            }
             Hash::Sha1 => Alg::Sha1,
             Hash::Sha256 => Alg::Sha256,
             Hash::Sm3 => Alg::Sm3,
@@ -245,15 +249,30 @@ mod tests {
 
     #[test]
     fn signature_oids_resolve_against_keys() {
-        for oid in ["1.2.156.10197.1.501", "1.2.156.10197.1.301.1", "1.2.156.10197.1.301"] {
-            assert_eq!(resolve(oid, Some(Hash::Sm3), KeyKind::Sm2), Ok(Algorithm::Sm2Sm3));
+        for oid in [
+            "1.2.156.10197.1.501",
+            "1.2.156.10197.1.301.1",
+            "1.2.156.10197.1.301",
+        ] {
+            assert_eq!(
+                resolve(oid, Some(Hash::Sm3), KeyKind::Sm2),
+                Ok(Algorithm::Sm2Sm3)
+            );
         }
         assert_eq!(
             resolve(EC_KEY, Some(Hash::Sha384), KeyKind::P256),
             Ok(Algorithm::Ecdsa(Hash::Sha384))
         );
-        assert_eq!(resolve(RSA_KEY, Some(Hash::Sha1), KeyKind::Rsa(2048)).unwrap().name(), "RSA-SHA1");
-        assert_eq!(resolve("1.2.840.113549.1.1.13", None, KeyKind::Rsa(2048)), Err("1.2.840.113549.1.1.13".into()));
+        assert_eq!(
+            resolve(RSA_KEY, Some(Hash::Sha1), KeyKind::Rsa(2048))
+                .unwrap()
+                .name(),
+            "RSA-SHA1"
+        );
+        assert_eq!(
+            resolve("1.2.840.113549.1.1.13", None, KeyKind::Rsa(2048)),
+            Err("1.2.840.113549.1.1.13".into())
+        );
         assert!(Hash::from_oid("2.16.840.1.101.3.4.2.3").is_none());
     }
 }

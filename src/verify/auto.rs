@@ -38,7 +38,10 @@ pub fn local_verify(
     let mut ask = Map::new();
     match method {
         "sign_data" => {
-            ask.insert("timeStampSignData".into(), evidence(data, "timeStampSignData")?);
+            ask.insert(
+                "timeStampSignData".into(),
+                evidence(data, "timeStampSignData")?,
+            );
             copy_content(&mut ask, body_of(request));
         }
         "sign_result" => {
@@ -58,13 +61,15 @@ pub fn local_verify(
         }
         _ => return None,
     }
-    Some(match super::verify_local(&Value::Object(ask), Some(trust)) {
-        Ok(envelope) => envelope["data"].clone(),
-        Err(e) => json!({
-            "verified": false,
-            "error": {"status": e.code.status(), "code": e.code.name, "message": e.message},
-        }),
-    })
+    Some(
+        match super::verify_local(&Value::Object(ask), Some(trust)) {
+            Ok(envelope) => envelope["data"].clone(),
+            Err(e) => json!({
+                "verified": false,
+                "error": {"status": e.code.status(), "code": e.code.name, "message": e.message},
+            }),
+        },
+    )
 }
 
 /// A non-blank string field of the reply's data.

@@ -141,7 +141,10 @@ fn read_tbs(tbs: &Tlv, sig_alg: AlgId, signature: &[u8]) -> der::Result<Cert> {
 pub fn read_key(spki: &Tlv) -> der::Result<PublicKey> {
     let mut r = spki.children();
     let alg = AlgId::read(&r.expect(der::SEQUENCE, "公钥缺少算法")?)?;
-    let bytes = r.expect(der::BIT_STRING, "公钥缺少密钥值")?.bits()?.to_vec();
+    let bytes = r
+        .expect(der::BIT_STRING, "公钥缺少密钥值")?
+        .bits()?
+        .to_vec();
     Ok(PublicKey { alg, bytes })
 }
 
@@ -179,9 +182,14 @@ fn read_extensions(tlv: &Tlv, cert: &mut Cert) -> der::Result<()> {
         let mut e = ext.children();
         let oid = e.expect(der::OID, "证书扩展的格式不对")?.oid()?;
         e.optional(der::BOOLEAN)?;
-        let value = e.expect(der::OCTET_STRING, "证书扩展的格式不对")?.octets()?;
+        let value = e
+            .expect(der::OCTET_STRING, "证书扩展的格式不对")?
+            .octets()?;
         // Only the extensions read here need be DER (some CAs put text in others).
-        if !matches!(oid.as_str(), "2.5.29.15" | "2.5.29.19" | "2.5.29.14" | "2.5.29.35") {
+        if !matches!(
+            oid.as_str(),
+            "2.5.29.15" | "2.5.29.19" | "2.5.29.14" | "2.5.29.35"
+        ) {
             continue;
         }
         let inner = der::single(&value)?;
@@ -222,7 +230,10 @@ pub fn time(tlv: &Tlv) -> der::Result<i64> {
     let text = std::str::from_utf8(tlv.value).map_err(|_| Bad("时间的格式不对"))?;
     let digits = match tlv.tag {
         der::UTC_TIME => {
-            let yy: i64 = text.get(..2).and_then(|s| s.parse().ok()).ok_or(Bad("时间的格式不对"))?;
+            let yy: i64 = text
+                .get(..2)
+                .and_then(|s| s.parse().ok())
+                .ok_or(Bad("时间的格式不对"))?;
             let century = if yy < 50 { "20" } else { "19" };
             format!("{century}{text}")
         }
@@ -235,7 +246,13 @@ pub fn time(tlv: &Tlv) -> der::Result<i64> {
 /// `YYYYMMDDHHMM[SS][.fff](Z|±HHMM)` as seconds since 1970 (UTC).
 fn parse_time(s: &str) -> Option<i64> {
     let num = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<i64>().ok());
-    let (y, mo, d, h, mi) = (num(0, 4)?, num(4, 6)?, num(6, 8)?, num(8, 10)?, num(10, 12)?);
+    let (y, mo, d, h, mi) = (
+        num(0, 4)?,
+        num(4, 6)?,
+        num(6, 8)?,
+        num(8, 10)?,
+        num(10, 12)?,
+    );
     let mut rest = &s[12..];
     let mut sec = 0;
     if rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_digit) {

@@ -106,9 +106,8 @@ pub fn signed_by(cert: &Cert, issuer: &Cert) -> bool {
     let Ok(kind) = alg::key_kind(&issuer.key) else {
         return false;
     };
-    alg::resolve(&cert.sig_alg.oid, None, kind).is_ok_and(|a| {
-        alg::verify(a, &issuer.key, &cert.tbs, &cert.signature, DEFAULT_SM2_ID)
-    })
+    alg::resolve(&cert.sig_alg.oid, None, kind)
+        .is_ok_and(|a| alg::verify(a, &issuer.key, &cert.tbs, &cert.signature, DEFAULT_SM2_ID))
 }
 
 /// A trusted path: every CA in it must be a CA.
@@ -118,7 +117,10 @@ fn chain_ok(path: &[Cert], anchors: &[Cert], role: &str) -> Check {
         if c.is_ca != Some(true) && !anchor_v1 {
             return Check::fail(
                 "chain",
-                format!("证书 {} 不是 CA 证书（basicConstraints 没有 cA），不能签发其他证书", c.label()),
+                format!(
+                    "证书 {} 不是 CA 证书（basicConstraints 没有 cA），不能签发其他证书",
+                    c.label()
+                ),
             );
         }
     }
@@ -156,7 +158,10 @@ fn validity(path: &[Cert], at: i64, role: &str) -> Check {
     }
     Check::pass(
         "validity",
-        format!("{role}及其证书链在核验时间 {} 均在有效期内", crate::clock::text_of(at)),
+        format!(
+            "{role}及其证书链在核验时间 {} 均在有效期内",
+            crate::clock::text_of(at)
+        ),
     )
 }
 
@@ -179,7 +184,10 @@ fn key_usage(path: &[Cert], anchors: &[Cert], role: &str) -> Check {
         if !is_anchor && c.key_usage.is_some_and(|ku| ku & KEY_CERT_SIGN == 0) {
             return Check::fail(
                 "keyUsage",
-                format!("CA 证书 {} 的密钥用法（keyUsage）不含证书签发（keyCertSign）", c.label()),
+                format!(
+                    "CA 证书 {} 的密钥用法（keyUsage）不含证书签发（keyCertSign）",
+                    c.label()
+                ),
             );
         }
     }

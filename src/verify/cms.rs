@@ -49,7 +49,9 @@ impl SignerInfo {
     /// The signer's certificate among `certs`.
     pub fn find_cert<'c>(&self, certs: impl IntoIterator<Item = &'c Cert>) -> Option<&'c Cert> {
         certs.into_iter().find(|c| match &self.id {
-            SignerId::IssuerSerial { issuer, serial } => &c.serial == serial && &c.issuer.raw == issuer,
+            SignerId::IssuerSerial { issuer, serial } => {
+                &c.serial == serial && &c.issuer.raw == issuer
+            }
             SignerId::KeyId(id) => c.subject_key_id.as_ref() == Some(id),
         })
     }
@@ -62,12 +64,18 @@ pub fn parse(data: &[u8]) -> der::Result<SignedData> {
         return Err(Bad("不是 PKCS#7/CMS 签名数据（应以 SEQUENCE 开始）"));
     }
     let mut r = top.children();
-    let kind = r.expect(der::OID, "不是 PKCS#7/CMS 签名数据（缺少内容类型）")?.oid()?;
+    let kind = r
+        .expect(der::OID, "不是 PKCS#7/CMS 签名数据（缺少内容类型）")?
+        .oid()?;
     if !SIGNED_DATA.contains(&kind.as_str()) {
-        return Err(Bad("不是签名数据 SignedData（内容类型不是 1.2.840.113549.1.7.2 或 1.2.156.10197.6.1.4.2.2）"));
+        return Err(Bad(
+            "不是签名数据 SignedData（内容类型不是 1.2.840.113549.1.7.2 或 1.2.156.10197.6.1.4.2.2）",
+        ));
     }
     let explicit = r.expect(der::ctx(0), "SignedData 缺少内容")?;
-    let sd = explicit.children().expect(der::SEQUENCE, "SignedData 的格式不对")?;
+    let sd = explicit
+        .children()
+        .expect(der::SEQUENCE, "SignedData 的格式不对")?;
     signed_data(&sd)
 }
 
@@ -104,7 +112,9 @@ fn signed_data(sd: &Tlv) -> der::Result<SignedData> {
     let mut signers = Vec::new();
     let mut s = next.children();
     while !s.is_empty() {
-        signers.push(signer_info(&s.expect(der::SEQUENCE, "签名者信息的格式不对")?)?);
+        signers.push(signer_info(
+            &s.expect(der::SEQUENCE, "签名者信息的格式不对")?,
+        )?);
     }
     Ok(SignedData {
         content_type,
@@ -149,7 +159,10 @@ fn signer_info(si: &Tlv) -> der::Result<SignerInfo> {
         read_signed_attrs(&attrs, &mut info)?;
     }
     info.sig_oid = alg_oid(&r.expect(der::SEQUENCE, "签名者信息缺少签名算法")?)?;
-    info.signature = r.expect(der::OCTET_STRING, "签名者信息缺少签名值")?.octets()?.into_owned();
+    info.signature = r
+        .expect(der::OCTET_STRING, "签名者信息缺少签名值")?
+        .octets()?
+        .into_owned();
     if let Some(unsigned) = r.optional(der::ctx(1))? {
         for (oid, value) in attributes(&unsigned)? {
             if oid == TIMESTAMP_TOKEN {

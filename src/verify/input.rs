@@ -52,7 +52,9 @@ pub fn read(value: &Value) -> Result<Request> {
         .as_object()
         .ok_or_else(|| Error::arg("request", "请求必须是一个 JSON 对象 {...}"))?;
     let text = |k: &str| text(obj, k);
-    let signed_data = text("signedData")?.map(|t| decode(&t, "signedData", P7)).transpose()?;
+    let signed_data = text("signedData")?
+        .map(|t| decode(&t, "signedData", P7))
+        .transpose()?;
     let p1 = text("p1")?.map(|t| decode(&t, "p1", P1)).transpose()?;
     let cert = text("cert")?.map(|t| certificate(&t, "cert")).transpose()?;
     let timestamp = text("timeStampSignData")?
@@ -110,7 +112,10 @@ fn evidence_rules(
             "cert",
             "不能为空：验证 P1 签名需要签名者的证书 cert（5.1.2 isP1 为 true 时返回）",
         )),
-        (false, false, true) => Err(Error::arg("p1", "不能为空：给了 cert，还要给出 P1 签名值 p1")),
+        (false, false, true) => Err(Error::arg(
+            "p1",
+            "不能为空：给了 cert，还要给出 P1 签名值 p1",
+        )),
         (false, false, false) if ts.is_none() => Err(Error::arg(
             "signedData",
             "不能为空：请给出要验证的签名 signedData（P7），或 p1 和 cert（P1），或时间戳 timeStampSignData",
@@ -124,10 +129,18 @@ fn forms(obj: &Map<String, Value>, hash: Hash) -> Result<Vec<Form>> {
     let origin = text(obj, "originData")?;
     let hash_value = text(obj, "hashValue")?;
     let content_b64 = text(obj, "contentBase64")?;
-    let given = [origin.is_some(), hash_value.is_some(), content_b64.is_some()];
+    let given = [
+        origin.is_some(),
+        hash_value.is_some(),
+        content_b64.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() > 1 {
         return Err(Error::arg(
-            if origin.is_some() { "originData" } else { "hashValue" },
+            if origin.is_some() {
+                "originData"
+            } else {
+                "hashValue"
+            },
             "originData、hashValue、contentBase64 只能给出一个：原文给 originData（文本）或 contentBase64（字节），摘要给 hashValue + hashType",
         ));
     }
@@ -142,19 +155,38 @@ fn forms(obj: &Map<String, Value>, hash: Hash) -> Result<Vec<Form>> {
         let digest = hash.digest(&bytes);
         let text = STANDARD.encode(&digest).into_bytes();
         return Ok(vec![
-            Form { name: "content", bytes },
-            Form { name: "digest", bytes: digest },
-            Form { name: "hashValue", bytes: text },
+            Form {
+                name: "content",
+                bytes,
+            },
+            Form {
+                name: "digest",
+                bytes: digest,
+            },
+            Form {
+                name: "hashValue",
+                bytes: text,
+            },
         ]);
     }
     let Some(hv) = hash_value else {
         return Ok(Vec::new());
     };
-    let digest = base64(&hv)
-        .ok_or_else(|| Error::arg("hashValue", "不是合法的 base64：应为摘要的 base64（4.3.5 推送时的 hashValue）"))?;
+    let digest = base64(&hv).ok_or_else(|| {
+        Error::arg(
+            "hashValue",
+            "不是合法的 base64：应为摘要的 base64（4.3.5 推送时的 hashValue）",
+        )
+    })?;
     Ok(vec![
-        Form { name: "digest", bytes: digest },
-        Form { name: "hashValue", bytes: hv.trim().as_bytes().to_vec() },
+        Form {
+            name: "digest",
+            bytes: digest,
+        },
+        Form {
+            name: "hashValue",
+            bytes: hv.trim().as_bytes().to_vec(),
+        },
     ])
 }
 
@@ -177,7 +209,12 @@ fn cert_list(obj: &Map<String, Value>, key: &str) -> Result<Vec<Cert>> {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(a)) => a.iter().collect(),
         Some(v @ Value::String(_)) => vec![v],
-        Some(_) => return Err(Error::arg(key, "必须是证书的列表 [\"MII...\", ...]（base64 或 PEM）")),
+        Some(_) => {
+            return Err(Error::arg(
+                key,
+                "必须是证书的列表 [\"MII...\", ...]（base64 或 PEM）",
+            ));
+        }
     };
     let mut certs = Vec::new();
     for (i, e) in entries.iter().enumerate() {
@@ -212,7 +249,8 @@ pub fn certificates(text: &str, field: &str) -> Result<Vec<Cert>> {
 }
 
 /// What a field should hold, for messages.
-pub const P7: &str = "P7 签名数据（PKCS#7/CMS SignedData 的 DER 的 base64，或 -----BEGIN PKCS7----- 的 PEM）";
+pub const P7: &str =
+    "P7 签名数据（PKCS#7/CMS SignedData 的 DER 的 base64，或 -----BEGIN PKCS7----- 的 PEM）";
 pub const P1: &str = "P1 签名值的 base64（DER 的 SEQUENCE{r,s}、64 字节的 r‖s，或 RSA 签名）";
 pub const TS: &str = "RFC 3161 时间戳（TimeStampToken 或 TimeStampResp 的 DER 的 base64）";
 pub const CERT: &str = "X.509 证书（DER 的 base64，或 -----BEGIN CERTIFICATE----- 的 PEM）";
@@ -261,10 +299,7 @@ fn pem_blocks(text: &str) -> Vec<Vec<u8>> {
             break;
         };
         // Headers of an old PEM (Proc-Type: ...) end at a blank line.
-        let b64: String = body[..end]
-            .lines()
-            .filter(|l| !l.contains(':'))
-            .collect();
+        let b64: String = body[..end].lines().filter(|l| !l.contains(':')).collect();
         if let Some(der) = base64(&b64) {
             out.push(der);
         }

@@ -50,7 +50,9 @@ impl Trust {
             .map_err(|why| bad(why.unwrap_or_else(|| "超过 4 MiB，不像 PEM 证书文件".into())))?;
         let text = String::from_utf8_lossy(&bytes);
         if !text.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(bad("中没有 PEM 格式的证书（-----BEGIN CERTIFICATE-----）".into()));
+            return Err(bad(
+                "中没有 PEM 格式的证书（-----BEGIN CERTIFICATE-----）".into()
+            ));
         }
         let anchors = input::certificates(&text, "verify.caFile")
             .map_err(|e| bad(format!("中有无法读取的证书：{}", e.message)))?;
@@ -80,4 +82,3 @@ pub fn verify_local(value: &Value, trust: Option<&Trust>) -> Result<Value> {
     let data = run::run(&req, &anchors)?;
     Ok(report::envelope(data))
 }
-

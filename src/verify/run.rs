@@ -51,7 +51,9 @@ fn need_content(req: &Request, what: &str) -> Result<()> {
     if req.forms.is_empty() {
         return Err(Error::arg(
             "originData",
-            format!("不能为空：{what}，请给出原文 originData / contentBase64，或摘要 hashValue + hashType"),
+            format!(
+                "不能为空：{what}，请给出原文 originData / contentBase64，或摘要 hashValue + hashType"
+            ),
         ));
     }
     Ok(())
@@ -77,14 +79,23 @@ fn p7(req: &Request, anchors: &[Cert]) -> Result<Main> {
             let matched = req.forms.iter().find(|f| f.bytes == *c);
             let check = match (req.forms.is_empty(), matched) {
                 (true, _) => None,
-                (false, Some(_)) => Some(Check::pass("content", "P7 携带的原文与请求给出的原文（或摘要）一致")),
+                (false, Some(_)) => Some(Check::pass(
+                    "content",
+                    "P7 携带的原文与请求给出的原文（或摘要）一致",
+                )),
                 (false, None) => Some(Check::fail(
                     "content",
                     "P7 携带的原文与请求给出的原文（或摘要）不一致：签名签的不是这份数据",
                 )),
             };
             let name = matched.map_or("content", |f| f.name);
-            (vec![Form { name, bytes: c.clone() }], check)
+            (
+                vec![Form {
+                    name,
+                    bytes: c.clone(),
+                }],
+                check,
+            )
         }
         None => {
             need_content(req, "signedData 是不带原文的 P7（detached）")?;
@@ -97,11 +108,18 @@ fn p7(req: &Request, anchors: &[Cert]) -> Result<Main> {
         (None, Some(t)) => Some((t.clone(), "signedData")),
         _ => None,
     };
-    let mut targets = vec![Form { name: "signature", bytes: si.signature.clone() }];
+    let mut targets = vec![Form {
+        name: "signature",
+        bytes: si.signature.clone(),
+    }];
     targets.extend(forms);
     targets.extend(req.forms.iter().cloned());
     Ok(Main {
-        format: if attached.is_some() { "p7-attached" } else { "p7-detached" },
+        format: if attached.is_some() {
+            "p7-attached"
+        } else {
+            "p7-detached"
+        },
         signed,
         cert,
         pool,
@@ -116,7 +134,10 @@ fn p7(req: &Request, anchors: &[Cert]) -> Result<Main> {
 fn p1(req: &Request, sig: &[u8], cert: &Cert) -> Result<Main> {
     need_content(req, "P1 签名不带原文")?;
     let signed = signer::check_p1(sig, cert, &req.forms, &req.sm2_id)?;
-    let mut targets = vec![Form { name: "signature", bytes: sig.to_vec() }];
+    let mut targets = vec![Form {
+        name: "signature",
+        bytes: sig.to_vec(),
+    }];
     targets.extend(req.forms.iter().cloned());
     Ok(Main {
         format: "p1",
@@ -135,7 +156,14 @@ fn p1(req: &Request, sig: &[u8], cert: &Cert) -> Result<Main> {
 fn check_time(req: &Request, stamp: Option<&Stamp>) -> (i64, &'static str) {
     match (req.check_time, stamp) {
         (CheckTime::At(t), _) => (t, "request"),
-        (CheckTime::Auto, Some(Stamp { valid: true, gen_time: Some(t), .. })) => (*t, "timestamp"),
+        (
+            CheckTime::Auto,
+            Some(Stamp {
+                valid: true,
+                gen_time: Some(t),
+                ..
+            }),
+        ) => (*t, "timestamp"),
         _ => (clock::unix_now(), "now"),
     }
 }
@@ -152,10 +180,21 @@ fn finish(req: &Request, main: Main, anchors: &[Cert]) -> Result<Value> {
     let chain = chain::evaluate(&main.cert, &main.pool, anchors, at, "签名证书");
     let mut checks = vec![main.signed.check.clone()];
     checks.extend(main.content_check.clone());
-    checks.extend([chain.chain.clone(), chain.validity.clone(), chain.key_usage.clone()]);
+    checks.extend([
+        chain.chain.clone(),
+        chain.validity.clone(),
+        chain.key_usage.clone(),
+    ]);
     checks.extend(stamp.as_ref().map(|s| s.check.clone()));
     let (signing_time, source) = match (&stamp, main.attr_time) {
-        (Some(Stamp { valid: true, gen_time: Some(t), .. }), _) => (Some(*t), Some("timestamp")),
+        (
+            Some(Stamp {
+                valid: true,
+                gen_time: Some(t),
+                ..
+            }),
+            _,
+        ) => (Some(*t), Some("timestamp")),
         (_, Some(t)) => (Some(t), Some("signedAttributes")),
         _ => (None, None),
     };
@@ -176,7 +215,14 @@ fn timestamp_only(req: &Request, anchors: &[Cert]) -> Result<Value> {
     let field = "timeStampSignData";
     let bytes = req.timestamp.as_deref().unwrap_or_default();
     let token = tsp::parse(bytes, field)?;
-    let checked = tsp::check(&token, &req.forms, req.hash, &req.intermediates, anchors, field)?;
+    let checked = tsp::check(
+        &token,
+        &req.forms,
+        req.hash,
+        &req.intermediates,
+        anchors,
+        field,
+    )?;
     let (at, at_source) = check_time(req, Some(&checked.stamp));
     let mut pool = token.sd.certs.clone();
     pool.extend(req.intermediates.iter().cloned());
@@ -200,7 +246,13 @@ fn timestamp_only(req: &Request, anchors: &[Cert]) -> Result<Value> {
 }
 
 /// The fields every format shares.
-fn data(signed: &Signed, format: &str, cert: &Cert, checks: &[Check], chain: &chain::Chain) -> Value {
+fn data(
+    signed: &Signed,
+    format: &str,
+    cert: &Cert,
+    checks: &[Check],
+    chain: &chain::Chain,
+) -> Value {
     json!({
         "verified": checks.iter().all(|c| c.ok),
         "signatureValid": signed.valid,

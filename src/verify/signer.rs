@@ -35,10 +35,17 @@ pub fn key_kind(cert: &Cert, field: &str) -> Result<KeyKind> {
 }
 
 /// A P7 signer (a timestamp's too) over the first of `forms` it fits.
-pub fn check_p7(si: &SignerInfo, cert: &Cert, forms: &[Form], sm2_id: &str, field: &str) -> Result<Signed> {
+pub fn check_p7(
+    si: &SignerInfo,
+    cert: &Cert,
+    forms: &[Form],
+    sm2_id: &str,
+    field: &str,
+) -> Result<Signed> {
     let key = key_kind(cert, field)?;
     let hash = Hash::from_oid(&si.digest_oid).ok_or_else(|| unsupported(field, &si.digest_oid))?;
-    let algorithm = alg::resolve(&si.sig_oid, Some(hash), key).map_err(|oid| unsupported(field, &oid))?;
+    let algorithm =
+        alg::resolve(&si.sig_oid, Some(hash), key).map_err(|oid| unsupported(field, &oid))?;
     let verify = |msg: &[u8]| alg::verify(algorithm, &cert.key, msg, &si.signature, sm2_id);
     let (valid, signed_over) = match (&si.signed_attrs, &si.message_digest) {
         (Some(attrs), Some(md)) => {
@@ -53,7 +60,13 @@ pub fn check_p7(si: &SignerInfo, cert: &Cert, forms: &[Form], sm2_id: &str, fiel
                             cert.label()
                         ),
                     );
-                    return Ok(Signed { algorithm, key, valid: false, signed_over: None, check });
+                    return Ok(Signed {
+                        algorithm,
+                        key,
+                        valid: false,
+                        signed_over: None,
+                        check,
+                    });
                 }
             }
         }
@@ -63,7 +76,14 @@ pub fn check_p7(si: &SignerInfo, cert: &Cert, forms: &[Form], sm2_id: &str, fiel
             None => (false, None),
         },
     };
-    Ok(verdict(algorithm, key, cert, valid, signed_over, si.signed_attrs.is_some()))
+    Ok(verdict(
+        algorithm,
+        key,
+        cert,
+        valid,
+        signed_over,
+        si.signed_attrs.is_some(),
+    ))
 }
 
 /// A P1: each algorithm the key allows, over each form.
@@ -71,7 +91,10 @@ pub fn check_p1(sig: &[u8], cert: &Cert, forms: &[Form], sm2_id: &str) -> Result
     let key = key_kind(cert, "cert")?;
     let algorithms = alg::for_key(key);
     for &algorithm in &algorithms {
-        if let Some(f) = forms.iter().find(|f| alg::verify(algorithm, &cert.key, &f.bytes, sig, sm2_id)) {
+        if let Some(f) = forms
+            .iter()
+            .find(|f| alg::verify(algorithm, &cert.key, &f.bytes, sig, sm2_id))
+        {
             return Ok(verdict(algorithm, key, cert, true, Some(f.name), false));
         }
     }
@@ -95,10 +118,18 @@ fn verdict(
         let how = if attrs { "（经签名属性）" } else { "" };
         Check::pass(
             "signature",
-            format!("签名有效：证书 {} 的 {} 签名{how}，签的是{over}", cert.label(), algorithm.name()),
+            format!(
+                "签名有效：证书 {} 的 {} 签名{how}，签的是{over}",
+                cert.label(),
+                algorithm.name()
+            ),
         )
     } else {
-        let sm2 = if algorithm == Algorithm::Sm2Sm3 { "、SM2 用户 ID（sm2UserId）不对" } else { "" };
+        let sm2 = if algorithm == Algorithm::Sm2Sm3 {
+            "、SM2 用户 ID（sm2UserId）不对"
+        } else {
+            ""
+        };
         Check::fail(
             "signature",
             format!(

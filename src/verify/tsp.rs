@@ -40,7 +40,11 @@ fn read(bytes: &[u8]) -> der::Result<Token> {
     let token = match r.peek_tag() {
         Some(der::SEQUENCE) => {
             // TimeStampResp { status PKIStatusInfo, timeStampToken }
-            let status = r.read()?.children().expect(der::INTEGER, "时间戳应答缺少状态")?.small()?;
+            let status = r
+                .read()?
+                .children()
+                .expect(der::INTEGER, "时间戳应答缺少状态")?
+                .small()?;
             if status > 1 {
                 return Err(Bad("时间戳应答的状态是拒绝，不含时间戳"));
             }
@@ -60,8 +64,14 @@ fn read(bytes: &[u8]) -> der::Result<Token> {
     let mi = t.expect(der::SEQUENCE, "TSTInfo 缺少 messageImprint")?;
     let mut m = mi.children();
     let alg = m.expect(der::SEQUENCE, "messageImprint 缺少摘要算法")?;
-    let imprint_oid = alg.children().expect(der::OID, "messageImprint 缺少摘要算法")?.oid()?;
-    let imprint = m.expect(der::OCTET_STRING, "messageImprint 缺少摘要")?.octets()?.into_owned();
+    let imprint_oid = alg
+        .children()
+        .expect(der::OID, "messageImprint 缺少摘要算法")?
+        .oid()?;
+    let imprint = m
+        .expect(der::OCTET_STRING, "messageImprint 缺少摘要")?
+        .octets()?
+        .into_owned();
     t.expect(der::INTEGER, "TSTInfo 缺少序列号")?;
     let gen_time = cert::time(&t.expect(der::GENERALIZED_TIME, "TSTInfo 缺少 genTime")?)?;
     Ok(Token {
@@ -98,7 +108,13 @@ pub fn check(
         name: "content",
         bytes: token.sd.content.clone().unwrap_or_default(),
     };
-    let signed = signer::check_p7(si, &tsa, std::slice::from_ref(&content), DEFAULT_SM2_ID, field)?;
+    let signed = signer::check_p7(
+        si,
+        &tsa,
+        std::slice::from_ref(&content),
+        DEFAULT_SM2_ID,
+        field,
+    )?;
     let chain = chain::evaluate(&tsa, &all, anchors, token.gen_time, "时间戳证书");
     let imprint = imprint_of(token, targets, hash, field)?;
     let valid = signed.valid && chain.ok() && imprint.is_some();
@@ -109,16 +125,18 @@ pub fn check(
         imprint,
         check: verdict(&tsa, token, &signed, &chain, imprint, targets.is_empty()),
     };
-    Ok(Checked {
-        stamp,
-        tsa,
-        signed,
-    })
+    Ok(Checked { stamp, tsa, signed })
 }
 
 /// What the imprint is a digest of, if any target.
-fn imprint_of(token: &Token, targets: &[Form], hash: Hash, field: &str) -> Result<Option<&'static str>> {
-    let ts_hash = Hash::from_oid(&token.imprint_oid).ok_or_else(|| signer::unsupported(field, &token.imprint_oid))?;
+fn imprint_of(
+    token: &Token,
+    targets: &[Form],
+    hash: Hash,
+    field: &str,
+) -> Result<Option<&'static str>> {
+    let ts_hash = Hash::from_oid(&token.imprint_oid)
+        .ok_or_else(|| signer::unsupported(field, &token.imprint_oid))?;
     for t in targets {
         if ts_hash.digest(&t.bytes) == token.imprint {
             return Ok(Some(t.name));
@@ -132,12 +150,22 @@ fn imprint_of(token: &Token, targets: &[Form], hash: Hash, field: &str) -> Resul
     Ok(None)
 }
 
-fn verdict(tsa: &Cert, token: &Token, signed: &Signed, chain: &Chain, imprint: Option<&str>, no_targets: bool) -> Check {
+fn verdict(
+    tsa: &Cert,
+    token: &Token,
+    signed: &Signed,
+    chain: &Chain,
+    imprint: Option<&str>,
+    no_targets: bool,
+) -> Check {
     let at = crate::clock::text_of(token.gen_time);
     if !signed.valid {
         return Check::fail(
             "timestamp",
-            format!("时间戳无效：时间戳服务器证书 {} 的签名验证不通过", tsa.label()),
+            format!(
+                "时间戳无效：时间戳服务器证书 {} 的签名验证不通过",
+                tsa.label()
+            ),
         );
     }
     for c in [&chain.chain, &chain.validity, &chain.key_usage] {
@@ -155,7 +183,10 @@ fn verdict(tsa: &Cert, token: &Token, signed: &Signed, chain: &Chain, imprint: O
             };
             Check::pass(
                 "timestamp",
-                format!("时间戳有效：{} 于 {at} 盖章，时间戳的摘要与{what}一致", tsa.subject.text),
+                format!(
+                    "时间戳有效：{} 于 {at} 盖章，时间戳的摘要与{what}一致",
+                    tsa.subject.text
+                ),
             )
         }
         None if no_targets => Check::fail(
@@ -164,7 +195,9 @@ fn verdict(tsa: &Cert, token: &Token, signed: &Signed, chain: &Chain, imprint: O
         ),
         None => Check::fail(
             "timestamp",
-            format!("时间戳盖的不是这份数据：{at} 的时间戳的摘要（messageImprint）与签名值、原文及其摘要都不一致"),
+            format!(
+                "时间戳盖的不是这份数据：{at} 的时间戳的摘要（messageImprint）与签名值、原文及其摘要都不一致"
+            ),
         ),
     }
 }

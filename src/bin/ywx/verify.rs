@@ -30,23 +30,36 @@ pub fn run(files: &[&str], ca: Option<&str>, json_out: bool) -> u8 {
                 let answer = ywx::call("verify_local", &Value::Object(request).to_string());
                 let v: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
                 let status = v["status"].as_str().unwrap_or("?").to_string();
-                (status, v["message"].as_str().unwrap_or("").to_string(), v["data"].clone())
+                (
+                    status,
+                    v["message"].as_str().unwrap_or("").to_string(),
+                    v["data"].clone(),
+                )
             }
             Err(why) => ("YWX-5001".to_string(), why, Value::Null),
         };
         let ok = status == "0" && data["verified"] == true;
         verified += usize::from(ok);
         if json_out {
-            out!("{}", json!({"file": file, "status": status, "message": message, "data": data}));
+            out!(
+                "{}",
+                json!({"file": file, "status": status, "message": message, "data": data})
+            );
         } else {
             out!("{}", line(file, ok, &status, &message, &data));
         }
     }
     let failed = files.len() - verified;
     if json_out {
-        out!("{}", json!({"summary": {"files": files.len(), "verified": verified, "failed": failed}}));
+        out!(
+            "{}",
+            json!({"summary": {"files": files.len(), "verified": verified, "failed": failed}})
+        );
     } else {
-        out!("共 {} 个文件：验签通过 {verified}，未通过 {failed}", files.len());
+        out!(
+            "共 {} 个文件：验签通过 {verified}，未通过 {failed}",
+            files.len()
+        );
     }
     if failed == 0 { 0 } else { 1 }
 }
@@ -82,13 +95,29 @@ fn request_of(file: &str) -> Result<Map<String, Value>, String> {
             let v: Value = serde_json::from_str(t)
                 .map_err(|_| "不是合法的 JSON（应为保存的 5.1.2 或 4.3.5 应答）".to_string())?;
             let data = v.get("data").filter(|d| d.is_object()).unwrap_or(&v);
-            for key in ["signedData", "p1", "cert", "timeStampSignData", "hashValue", "hashType", "originData"] {
-                if let Some(s) = data.get(key).filter(|s| s.as_str().is_some_and(|s| !s.is_empty())) {
+            for key in [
+                "signedData",
+                "p1",
+                "cert",
+                "timeStampSignData",
+                "hashValue",
+                "hashType",
+                "originData",
+            ] {
+                if let Some(s) = data
+                    .get(key)
+                    .filter(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+                {
                     request.insert(key.into(), s.clone());
                 }
             }
-            if !["signedData", "p1", "timeStampSignData"].iter().any(|k| request.contains_key(*k)) {
-                return Err("应答里没有 signedData、p1 或 timeStampSignData（订单还没有签名？）".into());
+            if !["signedData", "p1", "timeStampSignData"]
+                .iter()
+                .any(|k| request.contains_key(*k))
+            {
+                return Err(
+                    "应答里没有 signedData、p1 或 timeStampSignData（订单还没有签名？）".into(),
+                );
             }
         }
         // PEM or base64 text.
@@ -104,7 +133,8 @@ fn request_of(file: &str) -> Result<Map<String, Value>, String> {
 }
 
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\r' | b'\n' | b' ')
+    b.is_ascii_alphanumeric()
+        || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_' | b'\r' | b'\n' | b' ')
 }
 
 fn read(file: &str) -> Result<Vec<u8>, String> {
