@@ -143,12 +143,13 @@ for f in "${folders[@]}"; do
     "$(stat -c %s "dist/$f/ywx.exe")"
   # issue 14: the DLL is copied onto thousands of PCs (Cargo.toml's
   # opt-level choices are weighed against this)
-  if [ "$size" -gt $((3 * 1024 * 1024)) ]; then
-    echo "FAIL: dist/$f/ywx.dll is $size bytes, more than 3 MiB"
+  # (3 MiB until issue 21 added local verification: 3.5 MiB since)
+  if [ "$size" -gt $((7 * 512 * 1024)) ]; then
+    echo "FAIL: dist/$f/ywx.dll is $size bytes, more than 3.5 MiB"
     exit 1
   fi
 done
-echo "ok: the four DLLs are within 3 MiB"
+echo "ok: the four DLLs are within 3.5 MiB"
 
 # ---- the test programs ---------------------------------------------------------
 step "compile the C test programs with MinGW"

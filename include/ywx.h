@@ -70,6 +70,10 @@
 #define YWX_E_OUTBOX_UNAVAILABLE 4003
 /** status "YWX-4004", error.code "OUTCOME_UNKNOWN": 签名推送可能已送达网关但应答丢失，而离线缓存无法保存它以便核对：不要重复推送，用 5.1.1 按 data.urId 查询 */
 #define YWX_E_OUTCOME_UNKNOWN 4004
+/** status "YWX-5001", error.code "EVIDENCE_UNREADABLE": ywx_verify_local：签名、证书或时间戳不是 base64 / DER / CMS，消息指明字段和应有的格式 */
+#define YWX_E_EVIDENCE_UNREADABLE 5001
+/** status "YWX-5002", error.code "UNSUPPORTED_ALGORITHM": ywx_verify_local：算法 OID 不在支持之列，消息指明 OID 和支持的算法 */
+#define YWX_E_UNSUPPORTED_ALGORITHM 5002
 /** status "YWX-9001", error.code "INTERNAL": 库内部错误（在边界处捕获的 panic），请查看日志并报告 */
 #define YWX_E_INTERNAL 9001
 
@@ -414,6 +418,25 @@ char *YWX_CALL ywx_verify_data(const char *request_json);
  * `ywx_free`. Thread-safe.
  */
 char *YWX_CALL ywx_verify_timestamp(const char *request_json);
+
+/**
+ * 本地离线验签 (offline): a P7, a P1 with its certificate, or an RFC 3161
+ * timestamp verified here, never sent to the gateway.
+ *
+ * `request_json`: `{"signedData":"MII..."}` (attached or detached P7),
+ * or `{"p1":"...","cert":"MII..."}`, and/or `"timeStampSignData"`; each
+ * base64 of DER or PEM. The content, when the signature does not carry
+ * it: `originData` (text), `hashValue` + `hashType`, or `contentBase64`.
+ * Options: `checkTime` ("auto", "now", "yyyy-MM-dd HH:mm:ss"),
+ * `sm2UserId` (default "1234567812345678"), `caCerts` and
+ * `intermediates` (lists of base64 DER or PEM), `returnContent`. Trusts
+ * `caCerts` and the config's `verify.caFile`. Answers status "0" whenever
+ * verification ran, with `data.verified` and `data.checks` saying what
+ * held; `YWX-1002`, `YWX-5001` (unreadable evidence) or `YWX-5002`
+ * (unsupported algorithm) when it could not run. Needs no config.
+ * Free the result with `ywx_free`. Thread-safe.
+ */
+char *YWX_CALL ywx_verify_local(const char *request_json);
 
 /**
  * Waits until a sign order is final: polls `ywx_sign_status` until the

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fuzzing, for a bounded time (CI: .ci/run). Two cargo-fuzz targets on
+# Fuzzing, for a bounded time (CI: .ci/run). Three cargo-fuzz targets on
 # nightly (fuzz/): `request` — decode, parse, rules and request shaping
-# through ywx::api::prepare and the C ABI's ywx_call, any method name; and
+# through ywx::api::prepare and the C ABI's ywx_call, any method name;
 # `config` — ywx::config::Config::parse, which must never answer in the
-# parser's English. Seeds: fuzz/corpus/ (the vendor document's examples,
-# checked by tests/fuzz_corpus.rs). A crash, a hang (10 s for one input),
+# parser's English; and `verify` — ywx_verify_local's DER, CMS, certificate
+# and timestamp parsing. Seeds: fuzz/corpus/ (the vendor document's
+# examples, checked by tests/fuzz_corpus.rs; corpus/verify: public SM2
+# samples, tests/fixtures/verify/README.md). A crash, a hang (10 s for one input),
 # more than 2 GB of memory, or a panic caught at the boundary fails the
 # run; the input is left in fuzz/artifacts/TARGET/.
 #
@@ -28,7 +30,7 @@ started=$(date +%s)
 cargo +nightly fuzz build --sanitizer none
 echo "== fuzz: build took $(( $(date +%s) - started ))s"
 
-for target in request config; do
+for target in request config verify; do
   mkdir -p "$work/$target"
   started=$(date +%s)
   # New inputs go to the first, temporary corpus; the committed seeds in

@@ -39,6 +39,8 @@ pub struct Client {
     pub transport: Arc<Transport>,
     pub logger: Arc<Logger>,
     pub outbox: Outbox,
+    /// The CA certificates of `verify.caFile`, for local verification.
+    pub trust: crate::verify::Trust,
     /// Legal but dangerous settings, for `ywx_init`'s `data.warnings`.
     warnings: Vec<String>,
 }
@@ -46,6 +48,7 @@ pub struct Client {
 impl Client {
     /// A client for `config`: its outbox opened, its delivery thread started.
     fn start(config: Config, source: ConfigSource) -> Result<Arc<Client>> {
+        let trust = crate::verify::Trust::load(config.verify.ca_file.as_deref())?;
         let clock = Arc::new(GatewayClock::default());
         let transport = Arc::new(Transport::new(&config, clock.clone())?);
         // The delivery thread's own, so that stopping it interrupts only it.
@@ -84,6 +87,7 @@ impl Client {
             transport,
             logger,
             outbox,
+            trust,
             warnings,
         }))
     }

@@ -43,5 +43,7 @@ codes! {
     WAIT_TIMEOUT = 4002, "WAIT_TIMEOUT", "*_wait 等待超时，data 为最后一次查询的结果";
     OUTBOX_UNAVAILABLE = 4003, "OUTBOX_UNAVAILABLE", "网关无法连接，而离线缓存文件也不可用（损坏、不可写、磁盘满）：确定没有发出，也没有存入";
     OUTCOME_UNKNOWN = 4004, "OUTCOME_UNKNOWN", "签名推送可能已送达网关但应答丢失，而离线缓存无法保存它以便核对：不要重复推送，用 5.1.1 按 data.urId 查询";
+    EVIDENCE_UNREADABLE = 5001, "EVIDENCE_UNREADABLE", "ywx_verify_local：签名、证书或时间戳不是 base64 / DER / CMS，消息指明字段和应有的格式";
+    UNSUPPORTED_ALGORITHM = 5002, "UNSUPPORTED_ALGORITHM", "ywx_verify_local：算法 OID 不在支持之列，消息指明 OID 和支持的算法";
     INTERNAL = 9001, "INTERNAL", "库内部错误（在边界处捕获的 panic），请查看日志并报告";
 }

@@ -39,6 +39,12 @@ impl Error {
         }
     }
 
+    /// Names the field the error is about (`error.field`).
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Box::new(data);
         self

@@ -52,12 +52,36 @@ pub fn call_until(
         Delivery::Retry => send(client, ep, &value, deadline)?,
     };
     client.outbox.after_success();
+    if client.config.verify.auto {
+        attach_local_verify(client, ep, &value, &mut reply);
+    }
     if let Some(dir) = &client.config.file_dir
         && crate::files::save(dir, ep.name, reply.json_mut())
     {
         reply.text = reply.json().to_string();
     }
     Ok(reply)
+}
+
+/// `verify.auto`: 4.3.5's and 5.1.2's replies carry `data.localVerify`.
+/// The content of a detached P7 or a P1 (5.1.2) is the push the outbox
+/// keeps for its uniqueId.
+fn attach_local_verify(client: &Client, ep: &Endpoint, request: &Value, reply: &mut Reply) {
+    let lookup = Kept(&client.outbox);
+    let local = crate::verify::local_verify(ep.name, request, reply.json(), &client.trust, &lookup);
+    if let (Some(local), Some(data)) = (local, reply.json_mut().get_mut("data")) {
+        data["localVerify"] = local;
+        reply.text = reply.json().to_string();
+    }
+}
+
+/// The pushes the outbox keeps, as auto-verification looks them up.
+struct Kept<'a>(&'a crate::outbox::Outbox);
+
+impl crate::verify::PushLookup for Kept<'_> {
+    fn pushed_request(&self, unique_id: &str) -> Option<Value> {
+        self.0.pushed_request(unique_id)
+    }
 }
 
 /// Sends a prepared request (credentials filled) to its endpoint; a

@@ -4,7 +4,8 @@
 //! The C ABI is [`ffi`] (and `include/ywx.h`); [`api`] is the same in Rust
 //! terms, for the `ywx` command. Calls flow one way:
 //! `ffi` → `api` (dispatch over `methods`) → `gateway` / `wait` / `local`
-//! → `request` (`rules`) → `outbox` → `transport`.
+//! → `request` (`rules`) → `outbox` → `transport`; `verify` (local
+//! verification) is a leaf that `local` and `gateway` call.
 
 pub mod api;
 mod attach;
@@ -31,6 +32,7 @@ mod request;
 mod rules;
 mod transport;
 mod value;
+mod verify;
 mod wait;
 
 pub use api::{VERSION, call, init, shutdown};

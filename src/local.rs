@@ -1,6 +1,6 @@
 //! The library's own methods that are not polling helpers: `ywx_digest`
-//! (local, or the gateway's 4.3.4 when asked) and the outbox's list and
-//! flush.
+//! (local, or the gateway's 4.3.4 when asked), `ywx_verify_local` and the
+//! outbox's list and flush.
 
 use serde_json::{Value, json};
 
@@ -42,6 +42,14 @@ pub fn digest(session: &Session, mut value: Value) -> Result<Reply> {
         "message": "success",
         "data": {"hashValue": digest::base64(&hash), "hashType": origin.alg.name()},
     })))
+}
+
+/// `ywx_verify_local`: a P7, P1 or timestamp verified here, offline,
+/// against the request's `caCerts` and the config's `verify.caFile`.
+pub fn verify_local(session: &Session, value: Value) -> Result<Reply> {
+    let client = session.client().ok();
+    let trust = client.map(|c| &c.trust);
+    crate::verify::verify_local(&value, trust).map(Reply::local)
 }
 
 /// `ywx_outbox_list`.

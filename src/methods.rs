@@ -107,6 +107,12 @@ pub static ALL: &[Method] = &[
     gateway(&ep::VERIFY_DATA, "验证签名结果"),
     gateway(&ep::VERIFY_TIMESTAMP, "验证时间戳"),
     local(
+        "verify_local",
+        "本地离线验签：P7、P1 + 证书、时间戳（SM2/ECDSA/RSA），不连网关",
+        None,
+        local::verify_local,
+    ),
+    local(
         "sign_wait",
         "等待医师签名：订单离开 0/10 状态或超时",
         Some(&ep::SIGN_STATUS),

@@ -199,3 +199,139 @@ fn call_digest_and_the_outbox_from_the_command_line() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// openssl in `dir`; its failure fails the test.
+fn openssl_in(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl not found: apt-get install openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn verify_prints_a_line_per_file_a_summary_and_fails_unless_all_verified() {
+    let dir = temp_dir("cli-verify");
+    std::fs::write(dir.join("content.txt"), "主诉：头痛。").unwrap();
+    for args in [
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-out",
+            "ca.key",
+        ][..],
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=Verify CA",
+            "-days",
+            "30",
+            "-out",
+            "ca.pem",
+        ],
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            "ca.pem",
+            "-inkey",
+            "ca.key",
+            "-outform",
+            "DER",
+            "-out",
+            "ok.p7",
+        ],
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-in",
+            "content.txt",
+            "-signer",
+            "ca.pem",
+            "-inkey",
+            "ca.key",
+            "-outform",
+            "PEM",
+            "-out",
+            "ok.pem",
+        ],
+    ] {
+        openssl_in(&dir, args);
+    }
+    // A saved 5.1.2 reply holding the P7 as base64.
+    let der = std::fs::read(dir.join("ok.p7")).unwrap();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+    std::fs::write(
+        dir.join("reply.json"),
+        json!({"status": "0", "data": {"signedData": b64}}).to_string(),
+    )
+    .unwrap();
+    let mut broken = der.clone();
+    broken.truncate(der.len() / 2);
+    std::fs::write(dir.join("broken.p7"), &broken).unwrap();
+    let p = |n: &str| dir.join(n).display().to_string();
+    let ca = p("ca.pem");
+
+    let out = ywx(&[
+        "verify",
+        "--ca",
+        &ca,
+        &p("ok.p7"),
+        &p("ok.pem"),
+        &p("reply.json"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('✓')).count(),
+        3,
+        "{text}"
+    );
+    assert!(text.contains("共 3 个文件：验签通过 3，未通过 0"), "{text}");
+
+    // Without the CA, or with a broken file: exit 1, the failure named.
+    let out = ywx(&["verify", &p("ok.p7")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("caCerts"));
+    let out = ywx(&[
+        "verify",
+        "--json",
+        "--ca",
+        &ca,
+        &p("ok.p7"),
+        &p("broken.p7"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["data"]["verified"], true, "{lines:?}");
+    assert_eq!(lines[1]["status"], "YWX-5001", "{lines:?}");
+    assert!(lines[1]["file"].as_str().unwrap().ends_with("broken.p7"));
+    assert_eq!(
+        lines[2]["summary"],
+        json!({"files": 2, "verified": 1, "failed": 1})
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -24,6 +24,7 @@ const EXPORTS: &[(&str, Export)] = &[
     ("sign_delete", ywx_sign_delete),
     ("verify_data", ywx_verify_data),
     ("verify_timestamp", ywx_verify_timestamp),
+    ("verify_local", ywx_verify_local),
     ("sign_wait", ywx_sign_wait),
     ("selfsign_wait", ywx_selfsign_wait),
     ("oauth_wait", ywx_oauth_wait),

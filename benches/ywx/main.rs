@@ -18,6 +18,8 @@
 //! - `size`: the built libraries.
 //! - `outbox`: durable enqueue against a bare SQLite insert; delivery after
 //!   an outage against raw POSTs.
+//! - `verify`: `ywx_verify_local` on an SM2 P1 and an SM2 P7 against
+//!   `openssl speed sm2`'s verify; an ECDSA P-256 P1 against ring's verify.
 //!
 //! The simulator runs in this process, on the same cores: the raw client's
 //! figures show the floor it sets.
@@ -32,6 +34,7 @@ mod pdf;
 mod raw;
 mod size;
 mod throughput;
+mod verify;
 
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -54,6 +57,7 @@ const SECTIONS: &[(&str, Section)] = &[
     ("cold", cold::run),
     ("size", size::run),
     ("outbox", outbox::run),
+    ("verify", verify::run),
 ];
 
 fn main() {

@@ -25,12 +25,13 @@ pub fn run(report: &mut Report) {
             let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
             let kib = meta.len() as f64 / 1024.0;
             if name.ends_with(".dll") {
-                // The limit issue 14 set (ci/windows.sh fails above it).
+                // The limit issue 14 set, raised by issue 21 for local
+                // verification (ci/windows.sh fails above it).
                 report.add(
-                    &format!("size of {name} (vs 3 MiB)"),
+                    &format!("size of {name} (vs 3.5 MiB)"),
                     format!("{kib:.0} KiB"),
-                    "3072 KiB".into(),
-                    kib / 3072.0,
+                    "3584 KiB".into(),
+                    kib / 3584.0,
                     Target::AtMost(1.0),
                 );
             } else {

@@ -61,6 +61,7 @@ namespace Ywx
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_sign_delete(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_verify_data(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_verify_timestamp(byte[] requestJson);
+        [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_verify_local(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_sign_wait(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_selfsign_wait(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_oauth_wait(byte[] requestJson);
@@ -155,6 +156,7 @@ namespace Ywx
         public string SignDelete(string requestJson) { return Check(Take(NativeMethods.ywx_sign_delete(Bytes(requestJson)))); }
         public string VerifyData(string requestJson) { return Check(Take(NativeMethods.ywx_verify_data(Bytes(requestJson)))); }
         public string VerifyTimestamp(string requestJson) { return Check(Take(NativeMethods.ywx_verify_timestamp(Bytes(requestJson)))); }
+        public string VerifyLocal(string requestJson) { return Check(Take(NativeMethods.ywx_verify_local(Bytes(requestJson)))); }
         /// <summary>Blocks until the order leaves state 0/10, at most timeoutSeconds; YWX-4002 on timeout.</summary>
         public string SignWait(string requestJson) { return Check(Take(NativeMethods.ywx_sign_wait(Bytes(requestJson)))); }
         public string SelfsignWait(string requestJson) { return Check(Take(NativeMethods.ywx_selfsign_wait(Bytes(requestJson)))); }

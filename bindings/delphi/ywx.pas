@@ -65,6 +65,7 @@ function ywx_doctor_pending(RequestJson: PAnsiChar): PAnsiChar; stdcall; externa
 function ywx_sign_delete(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_verify_data(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_verify_timestamp(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
+function ywx_verify_local(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_sign_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_selfsign_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_oauth_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
@@ -118,6 +119,7 @@ function YwxDoctorPending(const RequestJson: string): string;
 function YwxSignDelete(const RequestJson: string): string;
 function YwxVerifyData(const RequestJson: string): string;
 function YwxVerifyTimestamp(const RequestJson: string): string;
+function YwxVerifyLocal(const RequestJson: string): string;
 function YwxSignWait(const RequestJson: string): string;
 function YwxSelfsignWait(const RequestJson: string): string;
 function YwxOauthWait(const RequestJson: string): string;
@@ -255,6 +257,7 @@ function YwxDoctorPending(const RequestJson: string): string; begin Result := Ru
 function YwxSignDelete(const RequestJson: string): string; begin Result := Run(ywx_sign_delete, RequestJson); end;
 function YwxVerifyData(const RequestJson: string): string; begin Result := Run(ywx_verify_data, RequestJson); end;
 function YwxVerifyTimestamp(const RequestJson: string): string; begin Result := Run(ywx_verify_timestamp, RequestJson); end;
+function YwxVerifyLocal(const RequestJson: string): string; begin Result := Run(ywx_verify_local, RequestJson); end;
 function YwxSignWait(const RequestJson: string): string; begin Result := Run(ywx_sign_wait, RequestJson); end;
 function YwxSelfsignWait(const RequestJson: string): string; begin Result := Run(ywx_selfsign_wait, RequestJson); end;
 function YwxOauthWait(const RequestJson: string): string; begin Result := Run(ywx_oauth_wait, RequestJson); end;

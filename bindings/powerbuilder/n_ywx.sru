@@ -42,6 +42,7 @@ FUNCTION ulong ywx_doctor_pending(string request_json) LIBRARY "ywx.dll" ALIAS F
 FUNCTION ulong ywx_sign_delete(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_sign_delete;Ansi"
 FUNCTION ulong ywx_verify_data(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_verify_data;Ansi"
 FUNCTION ulong ywx_verify_timestamp(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_verify_timestamp;Ansi"
+FUNCTION ulong ywx_verify_local(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_verify_local;Ansi"
 FUNCTION ulong ywx_sign_wait(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_sign_wait;Ansi"
 FUNCTION ulong ywx_selfsign_wait(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_selfsign_wait;Ansi"
 FUNCTION ulong ywx_oauth_wait(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_oauth_wait;Ansi"
@@ -79,6 +80,7 @@ public function string of_doctor_pending (string as_request)
 public function string of_sign_delete (string as_request)
 public function string of_verify_data (string as_request)
 public function string of_verify_timestamp (string as_request)
+public function string of_verify_local (string as_request)
 public function string of_sign_wait (string as_request)
 public function string of_selfsign_wait (string as_request)
 public function string of_oauth_wait (string as_request)
@@ -223,6 +225,10 @@ end function
 
 public function string of_verify_timestamp (string as_request);// ywx_verify_timestamp，经由 ywx_call_buf
 return of_call("verify_timestamp", as_request)
+end function
+
+public function string of_verify_local (string as_request);// ywx_verify_local，经由 ywx_call_buf
+return of_call("verify_local", as_request)
 end function
 
 public function string of_sign_wait (string as_request);// ywx_sign_wait，经由 ywx_call_buf

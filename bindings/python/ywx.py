@@ -35,7 +35,7 @@ EXPORTS = (
     "selfsign_request", "selfsign_result", "selfsign_quit",
     "digest", "sign_data", "sign_business", "sign_status", "sign_list",
     "sign_result", "doctor_pending", "sign_delete", "verify_data",
-    "verify_timestamp", "sign_wait", "selfsign_wait", "oauth_wait",
+    "verify_timestamp", "verify_local", "sign_wait", "selfsign_wait", "oauth_wait",
     "outbox_list", "outbox_flush",
 )
 

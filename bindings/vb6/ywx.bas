@@ -33,6 +33,7 @@ Public Declare Function ywx_doctor_pending Lib "ywx.dll" (ByVal request_json As 
 Public Declare Function ywx_sign_delete Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_verify_data Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_verify_timestamp Lib "ywx.dll" (ByVal request_json As String) As Long
+Public Declare Function ywx_verify_local Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_sign_wait Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_selfsign_wait Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_oauth_wait Lib "ywx.dll" (ByVal request_json As String) As Long

@@ -99,6 +99,9 @@ pub static KEYS: &[ConfigKey] = &[
     key("log.dir", Kind::Path, "\"logs\""),
     key("log.level", Kind::Enum(&[LOG_LEVELS]), "\"info\""),
     key("fileDir", Kind::Path, "null"),
+    key("verify", Kind::Section, ""),
+    key("verify.auto", Kind::Bool, "false"),
+    key("verify.caFile", Kind::Path, "null"),
 ];
 
 /// Whether `null` is a value of the key: "none" for the optional ones

@@ -40,6 +40,18 @@ pub struct Config {
     pub gateway_time_zone: String,
     pub log: Log,
     pub file_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub verify: Verify,
+}
+
+/// Local verification (`ywx_verify_local`, `verify.auto`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Verify {
+    /// 4.3.5's and 5.1.2's replies carry `data.localVerify`.
+    pub auto: bool,
+    /// PEM bundle of the CA certificates trusted for verification.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,6 +190,9 @@ impl Config {
             resolve(dir);
         }
         if let Some(ca) = self.tls.ca_file.as_mut() {
+            resolve(ca);
+        }
+        if let Some(ca) = self.verify.ca_file.as_mut() {
             resolve(ca);
         }
     }

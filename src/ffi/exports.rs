@@ -274,6 +274,26 @@ pub unsafe extern "system" fn ywx_verify_timestamp(request_json: *const c_char) 
     export("verify_timestamp", request_json)
 }
 
+/// 本地离线验签 (offline): a P7, a P1 with its certificate, or an RFC 3161
+/// timestamp verified here, never sent to the gateway.
+///
+/// `request_json`: `{"signedData":"MII..."}` (attached or detached P7),
+/// or `{"p1":"...","cert":"MII..."}`, and/or `"timeStampSignData"`; each
+/// base64 of DER or PEM. The content, when the signature does not carry
+/// it: `originData` (text), `hashValue` + `hashType`, or `contentBase64`.
+/// Options: `checkTime` ("auto", "now", "yyyy-MM-dd HH:mm:ss"),
+/// `sm2UserId` (default "1234567812345678"), `caCerts` and
+/// `intermediates` (lists of base64 DER or PEM), `returnContent`. Trusts
+/// `caCerts` and the config's `verify.caFile`. Answers status "0" whenever
+/// verification ran, with `data.verified` and `data.checks` saying what
+/// held; `YWX-1002`, `YWX-5001` (unreadable evidence) or `YWX-5002`
+/// (unsupported algorithm) when it could not run. Needs no config.
+/// Free the result with `ywx_free`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ywx_verify_local(request_json: *const c_char) -> *mut c_char {
+    export("verify_local", request_json)
+}
+
 /// Waits until a sign order is final: polls `ywx_sign_status` until the
 /// order leaves state 0 (待处理) and 10 (未领取).
 ///

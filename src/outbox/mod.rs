@@ -182,6 +182,17 @@ impl Outbox {
     pub fn flush(&self, request: &Value) -> Result<Reply> {
         self.shared.flush(request)
     }
+
+    /// The request of the push that made the order `unique_id`, as kept
+    /// (without the clientSecret), if the outbox still holds it.
+    pub fn pushed_request(&self, unique_id: &str) -> Option<Value> {
+        let s = &self.shared;
+        if !s.settings.enabled || !s.store.exists() {
+            return None;
+        }
+        let text = s.store.request_of_order(unique_id).ok()??;
+        serde_json::from_str(&text).ok()
+    }
 }
 
 impl Drop for Outbox {

@@ -167,6 +167,13 @@ pub fn seed_requests() -> Vec<(&'static str, String)> {
         ("verify_data", own(ex::EX_VERIFY)),
         ("verify_timestamp", own(ex::EX_VERIFY_TS)),
         (
+            "verify_local",
+            format!(
+                r#"{{"signedData":"{}","checkTime":"2025-01-01 00:00:00"}}"#,
+                include_str!("../../tests/fixtures/verify/cfca-sadk-attached.p7.b64").trim()
+            ),
+        ),
+        (
             "sign_wait",
             own(
                 r#"{"uniqueId":"57cacee629a94aa4959bcfb1b939a472","timeoutSeconds":1,"intervalMs":100}"#,

@@ -7,6 +7,7 @@
 //! ywx digest [--alg sm3] FILE    计算文件摘要（SM3/SHA1/SHA256），base64
 //! ywx outbox list [--ur-id X] [--state queued|delivered|failed]
 //! ywx outbox flush [--ur-id X]
+//! ywx verify [--ca PEM文件] 文件...  离线验签：P7（DER/PEM/base64）或保存的 5.1.2/4.3.5 应答
 //! ywx version | --version
 //! 通用选项：--config PATH（否则按 YWX_CONFIG → DLL 旁 → 程序旁 → 当前目录 找 ywx.json），
 //!           --json（输出 JSON，供脚本使用）
@@ -16,6 +17,7 @@
 
 mod check;
 mod console;
+mod verify;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,6 +33,7 @@ const USAGE: &str = "用法 (usage):
   ywx digest [--alg sm3|sha1|sha256] 文件
   ywx outbox list [--ur-id X] [--state queued|delivered|failed]
   ywx outbox flush [--ur-id X]
+  ywx verify [--ca PEM文件] 文件...    离线验签：P7（DER/PEM/base64）或保存的 5.1.2/4.3.5 应答；全部通过才返回 0
   ywx version | ywx --version         版本号（与 ywx_version() 相同）
 选项 (options):
   --config 路径   配置文件（默认：环境变量 YWX_CONFIG，或 ywx.json：DLL 旁、程序旁、当前目录）
@@ -57,7 +60,7 @@ fn parse_args() -> Result<Args, String> {
             "--json" => args.json = true,
             "-h" | "--help" => args.words.insert(0, "help".into()),
             "-V" | "--version" => args.words.insert(0, "version".into()),
-            "--config" | "--alg" | "--ur-id" | "--state" => {
+            "--config" | "--alg" | "--ur-id" | "--state" | "--ca" => {
                 let v = it.next().ok_or(format!("{a} 后面需要一个值"))?;
                 if a == "--config" {
                     args.config = Some(PathBuf::from(v));
@@ -108,6 +111,9 @@ fn main() -> ExitCode {
         ["digest", file] => digest(&args, file),
         ["outbox", "list"] => outbox_list(&args),
         ["outbox", "flush"] => outbox_flush(&args),
+        ["verify", files @ ..] if !files.is_empty() => {
+            verify::run(files, args.option("ca"), args.json)
+        }
         ["version"] => {
             out!("ywx {}", ywx::VERSION);
             0

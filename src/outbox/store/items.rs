@@ -228,6 +228,15 @@ impl Store {
         })
     }
 
+    /// The request kept of the push that made order `unique_id`.
+    pub fn request_of_order(&self, unique_id: &str) -> Result<Option<String>> {
+        self.with_db(|c| {
+            c.prepare_cached("SELECT request FROM outbox WHERE unique_id = ?1 ORDER BY seq DESC")?
+                .query_row(params![unique_id], |r| r.get(0))
+                .optional()
+        })
+    }
+
     /// The orders the gateway made for a urId of a client, by kind
     /// (method): `(method, uniqueId)` of each delivered one.
     pub fn orders_of(&self, client_id: &str, ur_id: &str) -> Result<Vec<(String, String)>> {

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, seq);
 CREATE INDEX IF NOT EXISTS outbox_ur_id ON outbox (ur_id);
+CREATE INDEX IF NOT EXISTS outbox_unique_id ON outbox (unique_id);
 ";
 
 /// The schema's version (`PRAGMA user_version`). Version 2 added
@@ -82,6 +83,7 @@ ALTER TABLE outbox ADD COLUMN unique_id TEXT;
 UPDATE outbox SET last_ms = first_ms;
 UPDATE outbox SET unique_id = json_extract(response, '$.data.uniqueId')
     WHERE state = 'delivered' AND json_valid(response);
+CREATE INDEX IF NOT EXISTS outbox_unique_id ON outbox (unique_id);
 ";
 
 /// How long SQLite waits for another process's write lock.
