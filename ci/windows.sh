@@ -11,6 +11,9 @@
 #   flow.exe           examples-c/flow.c linked through the import library,
 #                      against a simulator whose doctors sign by themselves
 #   flow-direct.exe    (32-bit) the same linked straight against ywx.dll
+#   unload.exe         FreeLibrary while the delivery thread waits on a
+#                      gateway that never answers, with and without
+#                      ywx_shutdown; the host lives on 5 s and exits 0
 #   wintest-cdecl.exe  (win-x86) wintest.c with YWX_CALL defined empty: it
 #                      must fail, or the stack-balance check sees nothing
 #   ywx.exe            the command beside each DLL: --version, and `check`
@@ -214,6 +217,7 @@ for f in "${folders[@]}"; do
   fi
   "$cc" -std=c99 -O2 -Wall -Wextra -static-libgcc -Iinclude examples-c/flow.c -o "$d/flow.exe" \
     -L"dist/$f" -lywx
+  "$cc" "${flags[@]}" tests/windows/unload.c -o "$d/unload.exe"
   case $f in
     win-*)
       "$cc" -O2 -shared -static-libgcc -Wl,--kill-at tests/windows/bcryptprimitives.c \
@@ -272,6 +276,21 @@ echo "   $sim_url (control API), $autosim_url (auto-sign)"
 # ywx.exe check's four configs, in each folder: the simulator's (good), a
 # wrong clientSecret, a port nobody listens on, a domain that cannot resolve.
 closed_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A gateway that accepts connections and never answers (unload.exe).
+python3 -u -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1])
+held = []
+while True:
+    held.append(s.accept()[0])
+' >"$work/silent-port" &
+sims+=($!)
+for _ in $(seq 50); do [ -s "$work/silent-port" ] && break; sleep 0.1; done
+silent_url=http://127.0.0.1:$(head -n1 "$work/silent-port")
+dead_url=http://127.0.0.1:$closed_port
 for f in "${folders[@]}"; do
   for c in good secret closed domain; do
     case $c in
@@ -331,6 +350,10 @@ run_folder() {
     run_one "$f" "$runner" flow-direct.log 'ALL STEPS PASSED' flow-direct.exe "$autosim_url" flowwork2
     echo "   flow-direct.exe (flow.c linked straight against ywx.dll): ALL STEPS PASSED"
   fi
+  for mode in no-shutdown shutdown; do
+    run_one "$f" "$runner" "unload-$mode.log" '^UNLOAD PASSED' unload.exe ywx.dll "$dead_url" "$silent_url" . "$mode"
+  done
+  echo "   unload.exe: FreeLibrary while the delivery thread waits, with and without ywx_shutdown: the host lives on"
   if [ -f "$work/$f/wintest-cdecl.exe" ]; then
     "$runner" "$f" wintest-cdecl.exe ywx.dll ywx.h "$sim_url" utf-8 "$version" 200 >"$work/$f/wintest-cdecl.log" 2>&1 || true
     if grep -q '^WINTEST PASSED' "$work/$f/wintest-cdecl.log"; then
