@@ -2,7 +2,9 @@
 //! never blocks the gateway: pushes go straight through while
 //! the gateway answers; `ywx_init` warns in `data.warnings` and the log;
 //! only when the gateway is also unreachable does a push fail, with
-//! YWX-4003; the file is never deleted or changed.
+//! YWX-4003 — or YWX-4004 when it may have reached the gateway (its answer
+//! lost): "do not push again", never "push again"; the file is never
+//! deleted or changed.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -153,4 +155,45 @@ fn a_damaged_sqlite_file_never_blocks_a_push_while_the_gateway_answers() {
     let mut bytes = b"SQLite format 3\0".to_vec();
     bytes.extend(std::iter::repeat_n(0xA5u8, 8192));
     check_corrupt_outbox(&bytes);
+}
+
+#[test]
+fn a_push_whose_answer_is_lost_and_cannot_be_kept_is_told_not_to_push_again() {
+    let _one = ONE_CONFIG_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let sim = ywx_sim::Sim::start_with(ywx_sim::SimOptions {
+        no_dedupe: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = temp_dir("outcome-unknown");
+    let outbox = dir.join("ywx-outbox.db");
+    std::fs::write(&outbox, b"not an outbox".repeat(100)).unwrap();
+    let mut c = config(sim.base_url(), &outbox, &dir.join("logs"));
+    c["timeoutMs"] = json!(500);
+    let r = init(&c);
+    assert_eq!(status(&r), "0", "{r}");
+    // The push takes effect at the gateway; its answer comes too late.
+    control(
+        &sim,
+        "/sim/faults",
+        &json!({"mode": "latency", "count": 1, "latencyMs": 1500}),
+    );
+    let ur = ur_id("unknown");
+    let r = call(ywx_sign_data, &hash_order(&ur, ywx_sim::SIGNING_DOCTOR));
+    assert_eq!(status(&r), "YWX-4004", "{r}");
+    assert_eq!(r["error"]["code"], "OUTCOME_UNKNOWN", "{r}");
+    assert_eq!(r["data"]["urId"], ur.as_str(), "{r}");
+    let message = r["message"].as_str().unwrap();
+    assert!(message.contains("不要重复推送"), "{r}");
+    assert!(!message.contains("重新推送"), "never the advice that makes a second order: {r}");
+    let orders = http_get(sim.base_url(), &format!("/sim/orders?urId={ur}")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&orders).unwrap().len(),
+        1,
+        "it is at the gateway, as the answer says"
+    );
+    take(ywx_shutdown());
+    let _ = std::fs::remove_dir_all(dir);
 }
