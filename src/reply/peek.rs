@@ -109,32 +109,32 @@ impl<'de> Deserialize<'de> for Any {
     }
 }
 
-/// A key, told apart without allocating.
-enum Key {
+/// A field name, told apart without allocating.
+enum Field {
     Status,
     Data,
     UniqueId,
     Other,
 }
 
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = Field;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a key")
             }
-            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+            fn visit_str<E>(self, v: &str) -> Result<Field, E> {
                 Ok(match v {
-                    "status" => Key::Status,
-                    "data" => Key::Data,
-                    "uniqueId" => Key::UniqueId,
-                    _ => Key::Other,
+                    "status" => Field::Status,
+                    "data" => Field::Data,
+                    "uniqueId" => Field::UniqueId,
+                    _ => Field::Other,
                 })
             }
         }
-        d.deserialize_str(KeyVisitor)
+        d.deserialize_str(FieldVisitor)
     }
 }
 
@@ -151,10 +151,10 @@ impl<'de> Deserialize<'de> for UniqueId {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueId, A::Error> {
                 let mut id = None;
-                while let Some(key) = map.next_key::<Key>()? {
+                while let Some(key) = map.next_key::<Field>()? {
                     match key {
                         // The last one wins, as when parsed whole.
-                        Key::UniqueId => id = map.next_value::<Any>()?.text(),
+                        Field::UniqueId => id = map.next_value::<Any>()?.text(),
                         _ => drop(map.next_value::<IgnoredAny>()?),
                     }
                 }
@@ -196,9 +196,9 @@ impl<'de> Deserialize<'de> for Peeked {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Peeked, A::Error> {
                 let (mut status, mut unique_id) = (Status::Missing, None);
-                while let Some(key) = map.next_key::<Key>()? {
+                while let Some(key) = map.next_key::<Field>()? {
                     match key {
-                        Key::Status => {
+                        Field::Status => {
                             status = match map.next_value::<Any>()? {
                                 Any::Text(s) => Status::Text(s),
                                 Any::Integer(_) => Status::Integer,
@@ -208,7 +208,7 @@ impl<'de> Deserialize<'de> for Peeked {
                                 Any::Array => Status::Array,
                             }
                         }
-                        Key::Data => unique_id = map.next_value::<UniqueId>()?.0,
+                        Field::Data => unique_id = map.next_value::<UniqueId>()?.0,
                         _ => drop(map.next_value::<IgnoredAny>()?),
                     }
                 }
