@@ -6,9 +6,6 @@ use ywx::config::{KEYS, Kind};
 use ywx::methods::{self, Run};
 use ywx_testkit::{include_dir, repo_root};
 
-/// The exports that are the boundary itself, not methods of the table.
-const BOUNDARY: &[&str] = &["ywx_call", "ywx_call_buf", "ywx_free"];
-
 /// The rows of the README table whose header row starts with `first`:
 /// each row's cells, trimmed, backquotes removed.
 fn readme_table(first: &str) -> Vec<Vec<String>> {
@@ -37,7 +34,7 @@ fn expected_exports() -> Vec<String> {
         .filter(|m| m.exported)
         .map(|m| format!("ywx_{}", m.name))
         .collect();
-    names.extend(BOUNDARY.iter().map(|s| s.to_string()));
+    names.extend(methods::BOUNDARY.iter().map(|(n, _)| format!("ywx_{n}")));
     names.sort();
     names
 }
