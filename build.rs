@@ -1,5 +1,5 @@
 //! Build steps that write only into OUT_DIR: the Windows version resource
-//! (MinGW targets) and the `ywx_skip_valgrind` cfg.
+//! and the linker map (MinGW targets), and the `ywx_skip_valgrind` cfg.
 //!
 //! The committed generated files (include/ywx.h, src/ffi/generated.rs, the
 //! bindings' declarations, the README's export table, the fuzz seeds) are
@@ -13,6 +13,20 @@ fn main() {
     skip_valgrind_cfg();
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     windows_version_resource(&out);
+    linker_map(&out);
+}
+
+/// On MinGW targets the linker also writes a map of ywx.dll,
+/// `OUT_DIR/ywx.map`: every function and table that went into it, with its
+/// size and the object it came from. The shipped DLL is stripped, so this
+/// is where its size can be taken apart: `scripts/dll-size.sh` sums it by
+/// crate, and ci/windows.sh prints that when a DLL is over its budget.
+fn linker_map(out: &Path) {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") == "windows" && var("CARGO_CFG_TARGET_ENV") == "gnu" {
+        let map = out.join("ywx.map");
+        println!("cargo:rustc-link-arg-cdylib=-Wl,-Map={}", map.display());
+    }
 }
 
 /// `YWX_SKIP_VALGRIND=1` at build time sets `cfg(ywx_skip_valgrind)`, which
