@@ -147,3 +147,33 @@ fn the_build_script_writes_no_committed_file() {
         );
     }
 }
+
+/// The table's documentation and examples serve the generated files only:
+/// `methods::TABLE` is a const, so none of it is in the library (the DLL
+/// has a size budget, ci/dll-budget). The titles are: dispatch uses them.
+#[test]
+fn the_tables_documentation_stays_out_of_the_library() {
+    let lib = ywx_testkit::built_lib_dir().join(ywx_testkit::dylib_name());
+    // Lossy: the binary's other bytes become U+FFFD, its UTF-8 strings stay.
+    let binary = String::from_utf8_lossy(&std::fs::read(&lib).unwrap()).into_owned();
+    let contains = |text: &str| binary.contains(text);
+    let mut checked = 0;
+    for e in ywx::methods::TABLE {
+        for text in [e.doc, e.example] {
+            if text.len() > 40 {
+                assert!(
+                    !contains(text),
+                    "{} is in {}: {text}",
+                    e.method.name,
+                    lib.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} texts checked");
+    assert!(
+        contains(ywx::methods::ALL[0].title),
+        "the scan finds what is there"
+    );
+}

@@ -139,8 +139,10 @@ fn check_table() -> Result<(), String> {
         if e.doc.trim().is_empty() {
             problems.push(format!("{name}: no .doc(...): the export's documentation"));
         }
-        if let Err(err) = serde_json::from_str::<serde_json::Value>(e.example) {
-            problems.push(format!("{name}: .example(...) is not JSON ({err})"));
+        match serde_json::from_str::<serde_json::Value>(e.example) {
+            Ok(v) if v.is_object() => {}
+            Ok(_) => problems.push(format!("{name}: .example(...) is not a JSON object")),
+            Err(err) => problems.push(format!("{name}: .example(...) is not JSON ({err})")),
         }
         if !name
             .bytes()
