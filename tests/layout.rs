@@ -249,3 +249,17 @@ fn run_output_is_recognised() {
     assert_eq!(run_output(&dir.join("text.md")), None);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The README is for the people who integrate and install ywx; how to
+/// build, test and contribute lives in docs/. Generated rows count too
+/// (the export table: about 100 bytes a method).
+#[test]
+fn the_readme_stays_under_20_kb() {
+    let size = std::fs::metadata(repo_root().join("README.md"))
+        .unwrap()
+        .len();
+    assert!(
+        size < 20_000,
+        "README.md has {size} bytes (under 20 KB wanted): move what is not for integrators to docs/"
+    );
+}
