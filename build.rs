@@ -1,41 +1,20 @@
-//! Generates include/ywx.h from the C boundary with cbindgen.
+//! Build steps that write only into OUT_DIR: the Windows version resource
+//! and the linker map (MinGW targets), and the `ywx_skip_valgrind` cfg.
 //!
-//! cbindgen skips `extern "system"` functions (cbindgen issues 55, 718), so
-//! it is given a copy of src/ffi/exports.rs with `extern "C"`, and the calling
-//! convention macro `YWX_CALL` is put back into each declaration after.
-//! The error codes come from src/codes.rs, the same table the library uses.
+//! The committed generated files (include/ywx.h, src/ffi/generated.rs, the
+//! bindings' declarations, the README's export table, the fuzz seeds) are
+//! written by a command, `cargo run -p ywx-gen`, never by a build; the test
+//! tests/generated.rs fails when one is stale.
 
 use std::path::{Path, PathBuf};
 
-#[path = "src/codes.rs"]
-#[allow(dead_code)]
-mod codes;
-
-const SOURCES: &[&str] = &["src/ffi/exports.rs", "src/consts.rs"];
-
 fn main() {
-    for f in SOURCES
-        .iter()
-        .chain(&["src/codes.rs", "cbindgen.toml", "build.rs"])
-    {
-        println!("cargo:rerun-if-changed={f}");
-    }
+    println!("cargo:rerun-if-changed=build.rs");
     skip_valgrind_cfg();
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-
-    let header = generate(&root, &out);
-    std::fs::write(out.join("ywx.h"), &header).unwrap();
-    // Keep the committed header current for developers; CI (CI=true) never
-    // writes it, so a stale committed header fails the header test there.
-    let committed = root.join("include/ywx.h");
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    if !ci && std::fs::read_to_string(&committed).ok().as_deref() != Some(header.as_str()) {
-        std::fs::create_dir_all(committed.parent().unwrap()).unwrap();
-        std::fs::write(&committed, &header).unwrap();
-    }
     windows_version_resource(&out);
     never_unloaded();
+    linker_map(&out);
 }
 
 /// On Linux, `libywx.so` is marked never to be unmapped (`-z nodelete`):
@@ -46,6 +25,19 @@ fn main() {
 fn never_unloaded() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
+    }
+}
+
+/// On MinGW targets the linker also writes a map of ywx.dll,
+/// `OUT_DIR/ywx.map`: every function and table that went into it, with its
+/// size and the object it came from. The shipped DLL is stripped, so this
+/// is where its size can be taken apart: `scripts/dll-size.sh` sums it by
+/// crate, and ci/windows.sh prints that when a DLL is over its budget.
+fn linker_map(out: &Path) {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") == "windows" && var("CARGO_CFG_TARGET_ENV") == "gnu" {
+        let map = out.join("ywx.map");
+        println!("cargo:rustc-link-arg-cdylib=-Wl,-Map={}", map.display());
     }
 }
 
@@ -165,68 +157,3 @@ const COMPANY: &str = "ywx 开源项目 (ywx project)";
 const DESCRIPTION: &str = "医网信院内移动签名网关客户端库 (C 接口)";
 const EXE_DESCRIPTION: &str = "医网信院内移动签名网关 诊断与调用工具 (ywx 命令)";
 const LICENSE: &str = "MIT OR Apache-2.0";
-
-fn generate(root: &Path, out: &Path) -> String {
-    let mut builder = cbindgen::Builder::new()
-        .with_config(cbindgen::Config::from_file(root.join("cbindgen.toml")).unwrap())
-        .with_after_include(preamble());
-    for src in SOURCES {
-        let text = std::fs::read_to_string(root.join(src))
-            .unwrap()
-            .replace("extern \"system\"", "extern \"C\"");
-        let copy = out.join(Path::new(src).file_name().unwrap());
-        std::fs::write(&copy, text).unwrap();
-        builder = builder.with_src(copy);
-    }
-    let mut bytes = Vec::new();
-    builder
-        .generate()
-        .expect("cbindgen could not read src/ffi/exports.rs")
-        .write(&mut bytes);
-    add_calling_convention(&String::from_utf8(bytes).unwrap())
-}
-
-/// `char *ywx_sign_data(` → `char *YWX_CALL ywx_sign_data(` on declaration lines.
-fn add_calling_convention(header: &str) -> String {
-    let mut out = String::with_capacity(header.len() + 4096);
-    for line in header.lines() {
-        let code = !(line.starts_with(' ') || line.starts_with('/') || line.starts_with('#'));
-        match line.find("ywx_") {
-            Some(at) if code && line[at..].contains('(') => {
-                out.push_str(&line[..at]);
-                out.push_str("YWX_CALL ");
-                out.push_str(&line[at..]);
-            }
-            _ => out.push_str(line),
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// The calling-convention macro and the error-code constants.
-fn preamble() -> String {
-    let mut s = String::from(
-        r#"
-/* YWX_CALL: __stdcall on 32-bit Windows (what VB6, PowerBuilder and Delphi
- * `stdcall` expect), the platform's C convention elsewhere. */
-#ifndef YWX_CALL
-#  if defined(_WIN32) && !defined(_WIN64)
-#    define YWX_CALL __stdcall
-#  else
-#    define YWX_CALL
-#  endif
-#endif
-
-/* ywx's own error codes: the envelope's status is "YWX-" followed by the
- * number, and error.code is the name after YWX_E_. */
-"#,
-    );
-    for c in codes::ALL {
-        s.push_str(&format!(
-            "/** status \"YWX-{}\", error.code \"{}\": {} */\n#define YWX_E_{} {}\n",
-            c.number, c.name, c.when, c.name, c.number
-        ));
-    }
-    s
-}

@@ -7,8 +7,10 @@
 #   dist/win7-x86/   i686-win7-windows-gnu     32-bit, Windows 7+ (nightly, build-std)
 #
 # each with ywx.dll, ywx.def, the MinGW import library libywx.dll.a, the
-# command ywx.exe (`ywx check` for the implementer, docs/packaging.md) and
-# a sample ywx.json; dist/include/ywx.h and dist/README.txt beside them.
+# command ywx.exe (`ywx check` for the implementer, docs/packaging.md), a
+# sample ywx.json and the linker map ywx.map (not shipped: what fills the
+# DLL, scripts/dll-size.py); dist/include/ywx.h and dist/README.txt beside
+# them.
 #
 # ywx.exe links the library statically (its rlib: the same source, target
 # and release profile as ywx.dll), so it runs alone and cannot meet a
@@ -65,6 +67,9 @@ for folder in "${folders[@]}"; do
   rm -rf "$out"
   mkdir -p "$out"
   cp "$target_dir/$triple/release/ywx.dll" "$out/ywx.dll"
+  # the linker's map of it (build.rs: OUT_DIR/ywx.map), for
+  # scripts/dll-size.py: what fills the DLL (not shipped)
+  cp "$(ls -t "$target_dir/$triple/release/build/"ywx-*/out/ywx.map | head -n1)" "$out/ywx.map"
   dll_done=$(date +%s)
 
   # ywx.exe (see the top of this file)

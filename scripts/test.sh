@@ -34,6 +34,8 @@ need /usr/lib/mono/4.5/I18N.CJK.dll libmono-i18n-cjk4.0-cil
 need fpc fp-compiler fp-units-rtl
 # not in a minimal Debian (debootstrap minbase, container images)
 need kill procps
+# tests/layout.rs lists the tracked files (git ls-files)
+need git git
 
 if [ ${#missing[@]} -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -1,8 +1,6 @@
 //! The library's own error codes: one table, shared by the Rust code, the
-//! generated header (build.rs includes this file) and the README.
-//!
-//! This file must stay free of `use` and of crate references: build.rs
-//! compiles it on its own with `#[path]` to write the header's constants.
+//! generated header (`cargo run -p ywx-gen` writes its `YWX_E_*` constants
+//! from `ALL`) and the README.
 
 /// One row of the error table: number, `error.code`, when it happens.
 #[derive(Debug)]

@@ -187,7 +187,10 @@ fn a_push_whose_answer_is_lost_and_cannot_be_kept_is_told_not_to_push_again() {
     assert_eq!(r["data"]["urId"], ur.as_str(), "{r}");
     let message = r["message"].as_str().unwrap();
     assert!(message.contains("不要重复推送"), "{r}");
-    assert!(!message.contains("重新推送"), "never the advice that makes a second order: {r}");
+    assert!(
+        !message.contains("重新推送"),
+        "never the advice that makes a second order: {r}"
+    );
     let orders = http_get(sim.base_url(), &format!("/sim/orders?urId={ur}")).unwrap();
     assert_eq!(
         serde_json::from_str::<Vec<Value>>(&orders).unwrap().len(),

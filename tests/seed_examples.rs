@@ -148,3 +148,35 @@ fn digest_4_3_4_local_equals_gateway() {
         "Zsfw9GLu7dnR8tRr3BDk4kFnxIdc8veiKX2gK49LqOA="
     );
 }
+
+/// The method table's examples (the fuzz seeds, the privacy sweep) are the
+/// document's, field for field, for every method the document has one for.
+#[test]
+fn the_method_tables_examples_are_the_documents() {
+    let document = [
+        ("doctor_search", EX_DOCTOR_SEARCH),
+        ("selfsign_request", EX_SELF_SIGN_REQUEST),
+        ("selfsign_result", EX_SELF_SIGN_RESULT),
+        ("selfsign_quit", EX_SELF_SIGN_QUIT),
+        ("sign_data", EX_SIGN_DATA),
+        ("sign_business", EX_BUSINESS),
+        ("sign_status", EX_QUERY),
+        ("sign_list", EX_LIST),
+        ("sign_result", EX_QUERY),
+        ("sign_delete", EX_DELETE),
+        ("verify_data", EX_VERIFY),
+        ("verify_timestamp", EX_VERIFY_TS),
+    ];
+    for (name, text) in document {
+        let entry = ywx::methods::TABLE
+            .iter()
+            .find(|e| e.method.name == name)
+            .unwrap();
+        let table: Value = serde_json::from_str(entry.example).unwrap();
+        assert_eq!(
+            table,
+            example(text),
+            "{name}: the example differs from the document's"
+        );
+    }
+}

@@ -45,6 +45,7 @@ namespace Ywx
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_call(byte[] method, byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern int ywx_call_buf(byte[] method, byte[] requestJson, byte[] output, int outSize);
 
+        // ---- generated [imports] by cargo run -p ywx-gen: do not edit ----
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_doctor_search(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_oauth_authorize(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_oauth_tokeninfo(byte[] requestJson);
@@ -67,6 +68,7 @@ namespace Ywx
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_oauth_wait(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_outbox_list(byte[] requestJson);
         [DllImport(Lib, CallingConvention = Cc)] public static extern IntPtr ywx_outbox_flush(byte[] requestJson);
+        // ---- end generated [imports] ----
     }
 
     /// <summary>
@@ -140,31 +142,52 @@ namespace Ywx
             return Take(NativeMethods.ywx_call(Nul(Encoding.ASCII.GetBytes(method)), Bytes(requestJson)));
         }
 
+        // ---- generated [methods] by cargo run -p ywx-gen: do not edit ----
+        /// <summary>ywx_doctor_search: 同步医师结果查询</summary>
         public string DoctorSearch(string requestJson) { return Check(Take(NativeMethods.ywx_doctor_search(Bytes(requestJson)))); }
+        /// <summary>ywx_oauth_authorize: OAuth 登录认证请求（二维码）</summary>
         public string OauthAuthorize(string requestJson) { return Check(Take(NativeMethods.ywx_oauth_authorize(Bytes(requestJson)))); }
+        /// <summary>ywx_oauth_tokeninfo: OAuth 获取用户信息</summary>
         public string OauthTokeninfo(string requestJson) { return Check(Take(NativeMethods.ywx_oauth_tokeninfo(Bytes(requestJson)))); }
+        /// <summary>ywx_selfsign_request: 请求自动签名授权（二维码）</summary>
         public string SelfsignRequest(string requestJson) { return Check(Take(NativeMethods.ywx_selfsign_request(Bytes(requestJson)))); }
+        /// <summary>ywx_selfsign_result: 获取自动签名授权结果</summary>
         public string SelfsignResult(string requestJson) { return Check(Take(NativeMethods.ywx_selfsign_result(Bytes(requestJson)))); }
+        /// <summary>ywx_selfsign_quit: 退出自动签名授权</summary>
         public string SelfsignQuit(string requestJson) { return Check(Take(NativeMethods.ywx_selfsign_quit(Bytes(requestJson)))); }
+        /// <summary>ywx_digest: 数据摘要 SHA1/SHA256/SM3，本地计算；remote 时由网关计算</summary>
         public string Digest(string requestJson) { return Check(Take(NativeMethods.ywx_digest(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_data: 数据签名（摘要模板、personRolesPdf）</summary>
         public string SignData(string requestJson) { return Check(Take(NativeMethods.ywx_sign_data(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_business: 商务办公类数据签名</summary>
         public string SignBusiness(string requestJson) { return Check(Take(NativeMethods.ywx_sign_business(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_status: 签名状态查询（按订单）</summary>
         public string SignStatus(string requestJson) { return Check(Take(NativeMethods.ywx_sign_status(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_list: 签名状态查询（按时间）</summary>
         public string SignList(string requestJson) { return Check(Take(NativeMethods.ywx_sign_list(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_result: 获取签名结果（P7 / P1 + 证书）</summary>
         public string SignResult(string requestJson) { return Check(Take(NativeMethods.ywx_sign_result(Bytes(requestJson)))); }
+        /// <summary>ywx_doctor_pending: 查询医师是否有待签数据</summary>
         public string DoctorPending(string requestJson) { return Check(Take(NativeMethods.ywx_doctor_pending(Bytes(requestJson)))); }
+        /// <summary>ywx_sign_delete: 删除待签数据</summary>
         public string SignDelete(string requestJson) { return Check(Take(NativeMethods.ywx_sign_delete(Bytes(requestJson)))); }
+        /// <summary>ywx_verify_data: 验证签名结果</summary>
         public string VerifyData(string requestJson) { return Check(Take(NativeMethods.ywx_verify_data(Bytes(requestJson)))); }
+        /// <summary>ywx_verify_timestamp: 验证时间戳</summary>
         public string VerifyTimestamp(string requestJson) { return Check(Take(NativeMethods.ywx_verify_timestamp(Bytes(requestJson)))); }
+        /// <summary>ywx_verify_local: 本地离线验签：P7、P1 + 证书、时间戳（SM2/ECDSA/RSA），不连网关</summary>
         public string VerifyLocal(string requestJson) { return Check(Take(NativeMethods.ywx_verify_local(Bytes(requestJson)))); }
-        /// <summary>Blocks until the order leaves state 0/10, at most timeoutSeconds; YWX-4002 on timeout.</summary>
+        /// <summary>ywx_sign_wait: 等待医师签名：订单离开 0/10 状态或超时</summary>
         public string SignWait(string requestJson) { return Check(Take(NativeMethods.ywx_sign_wait(Bytes(requestJson)))); }
+        /// <summary>ywx_selfsign_wait: 等待自动签授权结果：grantStep 为 1 或 2，或超时</summary>
         public string SelfsignWait(string requestJson) { return Check(Take(NativeMethods.ywx_selfsign_wait(Bytes(requestJson)))); }
+        /// <summary>ywx_oauth_wait: 等待医师扫码登录：只在“未授权（未扫码）”时继续等</summary>
         public string OauthWait(string requestJson) { return Check(Take(NativeMethods.ywx_oauth_wait(Bytes(requestJson)))); }
-        /// <summary>requestJson may be null (list everything).</summary>
+        /// <summary>ywx_outbox_list: 列出离线发件箱（按 urId、state 过滤）; requestJson may be null</summary>
         public string OutboxList(string requestJson) { return Check(Take(NativeMethods.ywx_outbox_list(Bytes(requestJson)))); }
-        /// <summary>requestJson may be null (deliver everything).</summary>
+        /// <summary>ywx_outbox_flush: 立即推送离线发件箱中等待的签名请求; requestJson may be null</summary>
         public string OutboxFlush(string requestJson) { return Check(Take(NativeMethods.ywx_outbox_flush(Bytes(requestJson)))); }
+        // ---- end generated [methods] ----
 
         /// <summary>ywx_shutdown: stops background work; call before unloading. Dispose calls it once.</summary>
         public string Shutdown()

@@ -49,6 +49,7 @@ function ywx_shutdown: PAnsiChar; stdcall; external YwxLib;
 procedure ywx_free(S: PAnsiChar); stdcall; external YwxLib;
 function ywx_call(Method, RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_call_buf(Method, RequestJson: PAnsiChar; Output: PAnsiChar; OutSize: Integer): Integer; stdcall; external YwxLib;
+{ ---- generated [externals] by cargo run -p ywx-gen: do not edit ---- }
 function ywx_doctor_search(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_oauth_authorize(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_oauth_tokeninfo(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
@@ -69,8 +70,9 @@ function ywx_verify_local(RequestJson: PAnsiChar): PAnsiChar; stdcall; external 
 function ywx_sign_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_selfsign_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
 function ywx_oauth_wait(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;
-function ywx_outbox_list(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;   { NULL = all }
-function ywx_outbox_flush(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;  { NULL = all }
+function ywx_outbox_list(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;   { NULL allowed }
+function ywx_outbox_flush(RequestJson: PAnsiChar): PAnsiChar; stdcall; external YwxLib;   { NULL allowed }
+{ ---- end generated [externals] ---- }
 
 { ---- the wrapper ---------------------------------------------------------- }
 
@@ -103,6 +105,7 @@ function YwxShutdown: string;
 function YwxCall(const Method, RequestJson: string): string;
 
 { One per export: the reply when its status is "0", else raises EYwx. }
+{ ---- generated [wrappers] by cargo run -p ywx-gen: do not edit ---- }
 function YwxDoctorSearch(const RequestJson: string): string;
 function YwxOauthAuthorize(const RequestJson: string): string;
 function YwxOauthTokeninfo(const RequestJson: string): string;
@@ -123,8 +126,9 @@ function YwxVerifyLocal(const RequestJson: string): string;
 function YwxSignWait(const RequestJson: string): string;
 function YwxSelfsignWait(const RequestJson: string): string;
 function YwxOauthWait(const RequestJson: string): string;
-function YwxOutboxList(const RequestJson: string): string;    { '' = all }
-function YwxOutboxFlush(const RequestJson: string): string;   { '' = all }
+function YwxOutboxList(const RequestJson: string): string;   { '' = NULL }
+function YwxOutboxFlush(const RequestJson: string): string;   { '' = NULL }
+{ ---- end generated [wrappers] ---- }
 
 { A tiny JSON reader and writer (Delphi 7 has no JSON library):
   YwxJsonGet(Reply, 'data.uniqueId') is the value at a dotted path: a
@@ -241,6 +245,7 @@ begin
   Result := Take(ywx_call(PAnsiChar(M), NativePtr(R)));
 end;
 
+{ ---- generated [wrapper bodies] by cargo run -p ywx-gen: do not edit ---- }
 function YwxDoctorSearch(const RequestJson: string): string; begin Result := Run(ywx_doctor_search, RequestJson); end;
 function YwxOauthAuthorize(const RequestJson: string): string; begin Result := Run(ywx_oauth_authorize, RequestJson); end;
 function YwxOauthTokeninfo(const RequestJson: string): string; begin Result := Run(ywx_oauth_tokeninfo, RequestJson); end;
@@ -263,6 +268,7 @@ function YwxSelfsignWait(const RequestJson: string): string; begin Result := Run
 function YwxOauthWait(const RequestJson: string): string; begin Result := Run(ywx_oauth_wait, RequestJson); end;
 function YwxOutboxList(const RequestJson: string): string; begin Result := Run(ywx_outbox_list, RequestJson); end;
 function YwxOutboxFlush(const RequestJson: string): string; begin Result := Run(ywx_outbox_flush, RequestJson); end;
+{ ---- end generated [wrapper bodies] ---- }
 
 { JSON }
 

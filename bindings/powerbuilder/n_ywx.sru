@@ -26,6 +26,9 @@ FUNCTION ulong ywx_init(string config_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_ini
 FUNCTION ulong ywx_shutdown() LIBRARY "ywx.dll"
 SUBROUTINE ywx_free(ulong s) LIBRARY "ywx.dll"
 FUNCTION ulong ywx_call(string method, string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_call;Ansi"
+// 每个带请求的方法一个外部函数和一个 of_<方法> (string as_request) 函数：都由
+// cargo run -p ywx-gen 从方法表生成（下面的块和文件后部的 of_<方法> 函数），请勿手工修改。
+// ---- generated [externals] by cargo run -p ywx-gen: do not edit ----
 FUNCTION ulong ywx_doctor_search(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_doctor_search;Ansi"
 FUNCTION ulong ywx_oauth_authorize(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_oauth_authorize;Ansi"
 FUNCTION ulong ywx_oauth_tokeninfo(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_oauth_tokeninfo;Ansi"
@@ -48,6 +51,7 @@ FUNCTION ulong ywx_selfsign_wait(string request_json) LIBRARY "ywx.dll" ALIAS FO
 FUNCTION ulong ywx_oauth_wait(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_oauth_wait;Ansi"
 FUNCTION ulong ywx_outbox_list(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_outbox_list;Ansi"
 FUNCTION ulong ywx_outbox_flush(string request_json) LIBRARY "ywx.dll" ALIAS FOR "ywx_outbox_flush;Ansi"
+// ---- end generated [externals] ----
 end prototypes
 
 type variables
@@ -163,91 +167,91 @@ IF ls_value = "null" THEN return ""
 return ls_value
 end function
 
-public function string of_doctor_search (string as_request);// ywx_doctor_search，经由 ywx_call_buf
+public function string of_doctor_search (string as_request);// ywx_doctor_search：同步医师结果查询（经由 ywx_call_buf）
 return of_call("doctor_search", as_request)
 end function
 
-public function string of_oauth_authorize (string as_request);// ywx_oauth_authorize，经由 ywx_call_buf
+public function string of_oauth_authorize (string as_request);// ywx_oauth_authorize：OAuth 登录认证请求（二维码）（经由 ywx_call_buf）
 return of_call("oauth_authorize", as_request)
 end function
 
-public function string of_oauth_tokeninfo (string as_request);// ywx_oauth_tokeninfo，经由 ywx_call_buf
+public function string of_oauth_tokeninfo (string as_request);// ywx_oauth_tokeninfo：OAuth 获取用户信息（经由 ywx_call_buf）
 return of_call("oauth_tokeninfo", as_request)
 end function
 
-public function string of_selfsign_request (string as_request);// ywx_selfsign_request，经由 ywx_call_buf
+public function string of_selfsign_request (string as_request);// ywx_selfsign_request：请求自动签名授权（二维码）（经由 ywx_call_buf）
 return of_call("selfsign_request", as_request)
 end function
 
-public function string of_selfsign_result (string as_request);// ywx_selfsign_result，经由 ywx_call_buf
+public function string of_selfsign_result (string as_request);// ywx_selfsign_result：获取自动签名授权结果（经由 ywx_call_buf）
 return of_call("selfsign_result", as_request)
 end function
 
-public function string of_selfsign_quit (string as_request);// ywx_selfsign_quit，经由 ywx_call_buf
+public function string of_selfsign_quit (string as_request);// ywx_selfsign_quit：退出自动签名授权（经由 ywx_call_buf）
 return of_call("selfsign_quit", as_request)
 end function
 
-public function string of_digest (string as_request);// ywx_digest，经由 ywx_call_buf
+public function string of_digest (string as_request);// ywx_digest：数据摘要 SHA1/SHA256/SM3，本地计算；remote 时由网关计算（经由 ywx_call_buf）
 return of_call("digest", as_request)
 end function
 
-public function string of_sign_data (string as_request);// ywx_sign_data，经由 ywx_call_buf
+public function string of_sign_data (string as_request);// ywx_sign_data：数据签名（摘要模板、personRolesPdf）（经由 ywx_call_buf）
 return of_call("sign_data", as_request)
 end function
 
-public function string of_sign_business (string as_request);// ywx_sign_business，经由 ywx_call_buf
+public function string of_sign_business (string as_request);// ywx_sign_business：商务办公类数据签名（经由 ywx_call_buf）
 return of_call("sign_business", as_request)
 end function
 
-public function string of_sign_status (string as_request);// ywx_sign_status，经由 ywx_call_buf
+public function string of_sign_status (string as_request);// ywx_sign_status：签名状态查询（按订单）（经由 ywx_call_buf）
 return of_call("sign_status", as_request)
 end function
 
-public function string of_sign_list (string as_request);// ywx_sign_list，经由 ywx_call_buf
+public function string of_sign_list (string as_request);// ywx_sign_list：签名状态查询（按时间）（经由 ywx_call_buf）
 return of_call("sign_list", as_request)
 end function
 
-public function string of_sign_result (string as_request);// ywx_sign_result，经由 ywx_call_buf
+public function string of_sign_result (string as_request);// ywx_sign_result：获取签名结果（P7 / P1 + 证书）（经由 ywx_call_buf）
 return of_call("sign_result", as_request)
 end function
 
-public function string of_doctor_pending (string as_request);// ywx_doctor_pending，经由 ywx_call_buf
+public function string of_doctor_pending (string as_request);// ywx_doctor_pending：查询医师是否有待签数据（经由 ywx_call_buf）
 return of_call("doctor_pending", as_request)
 end function
 
-public function string of_sign_delete (string as_request);// ywx_sign_delete，经由 ywx_call_buf
+public function string of_sign_delete (string as_request);// ywx_sign_delete：删除待签数据（经由 ywx_call_buf）
 return of_call("sign_delete", as_request)
 end function
 
-public function string of_verify_data (string as_request);// ywx_verify_data，经由 ywx_call_buf
+public function string of_verify_data (string as_request);// ywx_verify_data：验证签名结果（经由 ywx_call_buf）
 return of_call("verify_data", as_request)
 end function
 
-public function string of_verify_timestamp (string as_request);// ywx_verify_timestamp，经由 ywx_call_buf
+public function string of_verify_timestamp (string as_request);// ywx_verify_timestamp：验证时间戳（经由 ywx_call_buf）
 return of_call("verify_timestamp", as_request)
 end function
 
-public function string of_verify_local (string as_request);// ywx_verify_local，经由 ywx_call_buf
+public function string of_verify_local (string as_request);// ywx_verify_local：本地离线验签：P7、P1 + 证书、时间戳（SM2/ECDSA/RSA），不连网关（经由 ywx_call_buf）
 return of_call("verify_local", as_request)
 end function
 
-public function string of_sign_wait (string as_request);// ywx_sign_wait，经由 ywx_call_buf
+public function string of_sign_wait (string as_request);// ywx_sign_wait：等待医师签名：订单离开 0/10 状态或超时（经由 ywx_call_buf）
 return of_call("sign_wait", as_request)
 end function
 
-public function string of_selfsign_wait (string as_request);// ywx_selfsign_wait，经由 ywx_call_buf
+public function string of_selfsign_wait (string as_request);// ywx_selfsign_wait：等待自动签授权结果：grantStep 为 1 或 2，或超时（经由 ywx_call_buf）
 return of_call("selfsign_wait", as_request)
 end function
 
-public function string of_oauth_wait (string as_request);// ywx_oauth_wait，经由 ywx_call_buf
+public function string of_oauth_wait (string as_request);// ywx_oauth_wait：等待医师扫码登录：只在“未授权（未扫码）”时继续等（经由 ywx_call_buf）
 return of_call("oauth_wait", as_request)
 end function
 
-public function string of_outbox_list (string as_request);// ywx_outbox_list，经由 ywx_call_buf
+public function string of_outbox_list (string as_request);// ywx_outbox_list：列出离线发件箱（按 urId、state 过滤）（经由 ywx_call_buf）
 return of_call("outbox_list", as_request)
 end function
 
-public function string of_outbox_flush (string as_request);// ywx_outbox_flush，经由 ywx_call_buf
+public function string of_outbox_flush (string as_request);// ywx_outbox_flush：立即推送离线发件箱中等待的签名请求（经由 ywx_call_buf）
 return of_call("outbox_flush", as_request)
 end function
 

@@ -29,14 +29,33 @@ import sys
 __all__ = ["Client", "YwxError", "load", "EXPORTS"]
 
 # Every export of include/ywx.h that takes one request string and returns an
-# envelope. tests/bindings.rs checks this list against the header.
+# envelope, written from the method table by cargo run -p ywx-gen;
+# tests/bindings.rs checks it against the header.
 EXPORTS = (
-    "doctor_search", "oauth_authorize", "oauth_tokeninfo",
-    "selfsign_request", "selfsign_result", "selfsign_quit",
-    "digest", "sign_data", "sign_business", "sign_status", "sign_list",
-    "sign_result", "doctor_pending", "sign_delete", "verify_data",
-    "verify_timestamp", "verify_local", "sign_wait", "selfsign_wait", "oauth_wait",
-    "outbox_list", "outbox_flush",
+    # ---- generated [exports] by cargo run -p ywx-gen: do not edit ----
+    "doctor_search",
+    "oauth_authorize",
+    "oauth_tokeninfo",
+    "selfsign_request",
+    "selfsign_result",
+    "selfsign_quit",
+    "digest",
+    "sign_data",
+    "sign_business",
+    "sign_status",
+    "sign_list",
+    "sign_result",
+    "doctor_pending",
+    "sign_delete",
+    "verify_data",
+    "verify_timestamp",
+    "verify_local",
+    "sign_wait",
+    "selfsign_wait",
+    "oauth_wait",
+    "outbox_list",
+    "outbox_flush",
+    # ---- end generated [exports] ----
 )
 
 

@@ -17,6 +17,7 @@ Public Declare Function ywx_init Lib "ywx.dll" (ByVal config_json As String) As 
 Public Declare Function ywx_shutdown Lib "ywx.dll" () As Long
 Public Declare Sub ywx_free Lib "ywx.dll" (ByVal s As Long)
 Public Declare Function ywx_call Lib "ywx.dll" (ByVal method As String, ByVal request_json As String) As Long
+' ---- generated [declares] by cargo run -p ywx-gen: do not edit ----
 Public Declare Function ywx_doctor_search Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_oauth_authorize Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_oauth_tokeninfo Lib "ywx.dll" (ByVal request_json As String) As Long
@@ -39,6 +40,7 @@ Public Declare Function ywx_selfsign_wait Lib "ywx.dll" (ByVal request_json As S
 Public Declare Function ywx_oauth_wait Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_outbox_list Lib "ywx.dll" (ByVal request_json As String) As Long
 Public Declare Function ywx_outbox_flush Lib "ywx.dll" (ByVal request_json As String) As Long
+' ---- end generated [declares] ----
 
 Private Declare Function lstrlenA Lib "kernel32" (ByVal p As Long) As Long
 Private Declare Sub CopyMemory Lib "kernel32" Alias "RtlMoveMemory" (ByVal dst As String, ByVal src As Long, ByVal n As Long)
@@ -79,21 +81,117 @@ Public Function YwxVersion() As String
     YwxVersion = PtrToString(ywx_version())   ' 静态字符串：不释放
 End Function
 
+' ---- generated [wrappers] by cargo run -p ywx-gen: do not edit ----
+' ywx_doctor_search：同步医师结果查询（经由 ywx_call_buf）
+Public Function YwxDoctorSearch(ByVal request_json As String) As String
+    YwxDoctorSearch = YwxCall("doctor_search", request_json)
+End Function
+
+' ywx_oauth_authorize：OAuth 登录认证请求（二维码）（经由 ywx_call_buf）
+Public Function YwxOauthAuthorize(ByVal request_json As String) As String
+    YwxOauthAuthorize = YwxCall("oauth_authorize", request_json)
+End Function
+
+' ywx_oauth_tokeninfo：OAuth 获取用户信息（经由 ywx_call_buf）
+Public Function YwxOauthTokeninfo(ByVal request_json As String) As String
+    YwxOauthTokeninfo = YwxCall("oauth_tokeninfo", request_json)
+End Function
+
+' ywx_selfsign_request：请求自动签名授权（二维码）（经由 ywx_call_buf）
+Public Function YwxSelfsignRequest(ByVal request_json As String) As String
+    YwxSelfsignRequest = YwxCall("selfsign_request", request_json)
+End Function
+
+' ywx_selfsign_result：获取自动签名授权结果（经由 ywx_call_buf）
+Public Function YwxSelfsignResult(ByVal request_json As String) As String
+    YwxSelfsignResult = YwxCall("selfsign_result", request_json)
+End Function
+
+' ywx_selfsign_quit：退出自动签名授权（经由 ywx_call_buf）
+Public Function YwxSelfsignQuit(ByVal request_json As String) As String
+    YwxSelfsignQuit = YwxCall("selfsign_quit", request_json)
+End Function
+
+' ywx_digest：数据摘要 SHA1/SHA256/SM3，本地计算；remote 时由网关计算（经由 ywx_call_buf）
+Public Function YwxDigest(ByVal request_json As String) As String
+    YwxDigest = YwxCall("digest", request_json)
+End Function
+
+' ywx_sign_data：数据签名（摘要模板、personRolesPdf）（经由 ywx_call_buf）
 Public Function YwxSignData(ByVal request_json As String) As String
     YwxSignData = YwxCall("sign_data", request_json)
 End Function
 
-Public Function YwxSignWait(ByVal request_json As String) As String
-    YwxSignWait = YwxCall("sign_wait", request_json)
+' ywx_sign_business：商务办公类数据签名（经由 ywx_call_buf）
+Public Function YwxSignBusiness(ByVal request_json As String) As String
+    YwxSignBusiness = YwxCall("sign_business", request_json)
 End Function
 
+' ywx_sign_status：签名状态查询（按订单）（经由 ywx_call_buf）
+Public Function YwxSignStatus(ByVal request_json As String) As String
+    YwxSignStatus = YwxCall("sign_status", request_json)
+End Function
+
+' ywx_sign_list：签名状态查询（按时间）（经由 ywx_call_buf）
+Public Function YwxSignList(ByVal request_json As String) As String
+    YwxSignList = YwxCall("sign_list", request_json)
+End Function
+
+' ywx_sign_result：获取签名结果（P7 / P1 + 证书）（经由 ywx_call_buf）
 Public Function YwxSignResult(ByVal request_json As String) As String
     YwxSignResult = YwxCall("sign_result", request_json)
 End Function
 
-Public Function YwxDoctorSearch(ByVal request_json As String) As String
-    YwxDoctorSearch = YwxCall("doctor_search", request_json)
+' ywx_doctor_pending：查询医师是否有待签数据（经由 ywx_call_buf）
+Public Function YwxDoctorPending(ByVal request_json As String) As String
+    YwxDoctorPending = YwxCall("doctor_pending", request_json)
 End Function
+
+' ywx_sign_delete：删除待签数据（经由 ywx_call_buf）
+Public Function YwxSignDelete(ByVal request_json As String) As String
+    YwxSignDelete = YwxCall("sign_delete", request_json)
+End Function
+
+' ywx_verify_data：验证签名结果（经由 ywx_call_buf）
+Public Function YwxVerifyData(ByVal request_json As String) As String
+    YwxVerifyData = YwxCall("verify_data", request_json)
+End Function
+
+' ywx_verify_timestamp：验证时间戳（经由 ywx_call_buf）
+Public Function YwxVerifyTimestamp(ByVal request_json As String) As String
+    YwxVerifyTimestamp = YwxCall("verify_timestamp", request_json)
+End Function
+
+' ywx_verify_local：本地离线验签：P7、P1 + 证书、时间戳（SM2/ECDSA/RSA），不连网关（经由 ywx_call_buf）
+Public Function YwxVerifyLocal(ByVal request_json As String) As String
+    YwxVerifyLocal = YwxCall("verify_local", request_json)
+End Function
+
+' ywx_sign_wait：等待医师签名：订单离开 0/10 状态或超时（经由 ywx_call_buf）
+Public Function YwxSignWait(ByVal request_json As String) As String
+    YwxSignWait = YwxCall("sign_wait", request_json)
+End Function
+
+' ywx_selfsign_wait：等待自动签授权结果：grantStep 为 1 或 2，或超时（经由 ywx_call_buf）
+Public Function YwxSelfsignWait(ByVal request_json As String) As String
+    YwxSelfsignWait = YwxCall("selfsign_wait", request_json)
+End Function
+
+' ywx_oauth_wait：等待医师扫码登录：只在“未授权（未扫码）”时继续等（经由 ywx_call_buf）
+Public Function YwxOauthWait(ByVal request_json As String) As String
+    YwxOauthWait = YwxCall("oauth_wait", request_json)
+End Function
+
+' ywx_outbox_list：列出离线发件箱（按 urId、state 过滤）（经由 ywx_call_buf）
+Public Function YwxOutboxList(ByVal request_json As String) As String
+    YwxOutboxList = YwxCall("outbox_list", request_json)
+End Function
+
+' ywx_outbox_flush：立即推送离线发件箱中等待的签名请求（经由 ywx_call_buf）
+Public Function YwxOutboxFlush(ByVal request_json As String) As String
+    YwxOutboxFlush = YwxCall("outbox_flush", request_json)
+End Function
+' ---- end generated [wrappers] ----
 
 ' 读出 ywx 返回的 char * 并用 ywx_free 释放（每个指针只能交给它一次）
 Public Function YwxTake(ByVal p As Long) As String

@@ -40,13 +40,12 @@ pub struct Config {
     pub gateway_time_zone: String,
     pub log: Log,
     pub file_dir: Option<PathBuf>,
-    #[serde(default)]
     pub verify: Verify,
 }
 
 /// Local verification (`ywx_verify_local`, `verify.auto`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Verify {
     /// 4.3.5's and 5.1.2's replies carry `data.localVerify`.
     pub auto: bool,

@@ -1,11 +1,13 @@
-//! The C boundary: every export of ywx (`exports.rs`) and the one layer
-//! that turns C strings into Rust calls and Rust results into C strings.
+//! The C boundary: every export of ywx (`exports.rs`, and `generated.rs`,
+//! written by `cargo run -p ywx-gen` from the method table) and the one
+//! layer that turns C strings into Rust calls and Rust results into C
+//! strings.
 //!
 //! Each export turns its C strings into Rust strings in the configured
 //! encoding, runs under [`guard`] so that no panic unwinds into the caller,
 //! and returns a JSON envelope allocated here, freed by `ywx_free`.
-//! build.rs feeds `exports.rs` to cbindgen to write `include/ywx.h`; the
-//! doc comments there are the header's documentation.
+//! `cargo run -p ywx-gen` feeds both files to cbindgen to write
+//! `include/ywx.h`; their doc comments are the header's documentation.
 //!
 //! Safety, for every `unsafe` export: each `const char *` is NULL or a
 //! NUL-terminated string readable for the call's duration; `ywx_free` takes
@@ -13,8 +15,10 @@
 //! writable bytes. The header's preamble states this once for all.
 
 mod exports;
+mod generated;
 
 pub use exports::*;
+pub use generated::*;
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int};

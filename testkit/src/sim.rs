@@ -127,109 +127,19 @@ pub fn tiny_pdf() -> Vec<u8> {
 }
 
 /// A request for every method a caller can name but the lifecycle ones:
-/// the vendor document's examples verbatim (4.3.x, 5.1.x, 6.1.x), and for
-/// the methods the document has no example of, one written the same way.
-/// For sweeps over every field of every method (tests/privacy.rs) and the
-/// fuzzers' seed corpus (tests/fuzz_corpus.rs).
+/// each entry's example in the method table (the vendor document's
+/// example, 4.3.x, 5.1.x, 6.1.x, where it has one). For sweeps over every
+/// field of every method (tests/privacy.rs); the fuzzers' seed corpus is
+/// the same examples (`cargo run -p ywx-gen`).
 pub fn seed_requests() -> Vec<(&'static str, String)> {
-    use ywx_sim::seed_examples as ex;
-    let own = |s: &str| s.to_string();
-    vec![
-        ("doctor_search", own(ex::EX_DOCTOR_SEARCH)),
-        (
-            "oauth_authorize",
-            own(
-                r#"{"responseType":"code","clientId":"2017070411003376","selfSign":true,"sysTag":"HIS","sessionTime":4}"#,
-            ),
-        ),
-        (
-            "oauth_tokeninfo",
-            own(
-                r#"{"clientId":"2017070411003376","requestId":"a4945a94fec453c9df50c7dbe393631b"}"#,
-            ),
-        ),
-        ("selfsign_request", own(ex::EX_SELF_SIGN_REQUEST)),
-        ("selfsign_result", own(ex::EX_SELF_SIGN_RESULT)),
-        ("selfsign_quit", own(ex::EX_SELF_SIGN_QUIT)),
-        ("digest", own(r#"{"originData":"abc","hashAlg":"SM3"}"#)),
-        ("sign_data", own(ex::EX_SIGN_DATA)),
-        ("sign_business", own(ex::EX_BUSINESS)),
-        ("sign_status", own(ex::EX_QUERY)),
-        ("sign_list", own(ex::EX_LIST)),
-        ("sign_result", own(ex::EX_QUERY)),
-        (
-            "doctor_pending",
-            own(
-                r#"{"clientId":"2017070411003376","openId":"b561db3a671dbd39qca54w7a38y813a20aa"}"#,
-            ),
-        ),
-        ("sign_delete", own(ex::EX_DELETE)),
-        ("verify_data", own(ex::EX_VERIFY)),
-        ("verify_timestamp", own(ex::EX_VERIFY_TS)),
-        (
-            "verify_local",
-            format!(
-                r#"{{"signedData":"{}","checkTime":"2025-01-01 00:00:00"}}"#,
-                include_str!("../../tests/fixtures/verify/cfca-sadk-attached.p7.b64").trim()
-            ),
-        ),
-        (
-            "sign_wait",
-            own(
-                r#"{"uniqueId":"57cacee629a94aa4959bcfb1b939a472","timeoutSeconds":1,"intervalMs":100}"#,
-            ),
-        ),
-        (
-            "selfsign_wait",
-            own(
-                r#"{"openId":"c1ac09f4def444f3aa5857cb65206045","sysTag":"his","timeoutSeconds":1}"#,
-            ),
-        ),
-        (
-            "oauth_wait",
-            own(r#"{"requestId":"a4945a94fec453c9df50c7dbe393631b","timeoutSeconds":1}"#),
-        ),
-        (
-            "outbox_list",
-            own(r#"{"urId":"62420111136","state":"queued"}"#),
-        ),
-        ("outbox_flush", own(r#"{"urId":"62420111136"}"#)),
-    ]
-}
-
-/// Configs as implementers write them: the design's full example, the
-/// smallest, one with every key. For the config fuzzer's seed corpus.
-pub fn seed_configs() -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "minimal",
-            r#"{"baseUrl":"http://test.51trust.com","clientId":"2017070411003376","clientSecret":"2017070411003360"}"#.to_string(),
-        ),
-        (
-            "design",
-            r#"{
-  "baseUrl": "http://test.51trust.com",
-  "clientId": "2017070411003376",
-  "clientSecret": "2017070411003360",
-  "sysTag": "HIS",
-  "encoding": "utf-8",
-  "connectTimeoutMs": 3000,
-  "timeoutMs": 15000,
-  "retry": {"attempts": 3, "backoffMs": 200},
-  "proxy": null,
-  "tls": {"caFile": null, "systemStore": true, "insecure": false},
-  "maxRequestBytes": 16777216,
-  "outbox": {"path": "ywx-outbox.db", "enabled": true, "background": true,
-             "retryIntervalMs": 5000, "purgeAfterHours": 168},
-  "log": {"dir": "logs", "level": "info"},
-  "fileDir": null
-}"#
-            .to_string(),
-        ),
-        (
-            "every-key",
-            r#"{"baseUrl":"https://his:pw@[::1]:8443/","clientId":2017070411003376,"clientSecret":"2021112519000550","sysTag":"his","encoding":"GBK","connectTimeoutMs":"500","timeoutMs":600000,"retry":{"attempts":10,"backoffMs":0},"proxy":"http://u:p@10.0.0.1:3128","tls":{"caFile":"ca.pem","systemStore":false,"insecure":true},"maxRequestBytes":1024,"outbox":{"path":"o.db","enabled":false,"background":"false","retryIntervalMs":100,"purgeAfterHours":0,"maxAttempts":1000,"reconcileWindowMinutes":1440},"log":{"dir":null,"level":"debug"},"fileDir":"files"}"#
-                .to_string(),
-        ),
-    ]
+    ywx::methods::TABLE
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e.method.run,
+                ywx::methods::Run::Lifecycle(_) | ywx::methods::Run::Boundary
+            )
+        })
+        .map(|e| (e.method.name, e.example.to_string()))
+        .collect()
 }

@@ -1,6 +1,5 @@
-//! The library's own methods that are not polling helpers: `ywx_digest`
-//! (local, or the gateway's 4.3.4 when asked), `ywx_verify_local` and the
-//! outbox's list and flush.
+//! `ywx_digest`: SHA1, SHA256 or SM3 computed here, or by the gateway's
+//! computeDigestForAlg (4.3.4) when the request says `"remote": true`.
 
 use serde_json::{Value, json};
 
@@ -42,22 +41,4 @@ pub fn digest(session: &Session, mut value: Value) -> Result<Reply> {
         "message": "success",
         "data": {"hashValue": digest::base64(&hash), "hashType": origin.alg.name()},
     })))
-}
-
-/// `ywx_verify_local`: a P7, P1 or timestamp verified here, offline,
-/// against the request's `caCerts` and the config's `verify.caFile`.
-pub fn verify_local(session: &Session, value: Value) -> Result<Reply> {
-    let client = session.client().ok();
-    let trust = client.map(|c| &c.trust);
-    crate::verify::verify_local(&value, trust).map(Reply::local)
-}
-
-/// `ywx_outbox_list`.
-pub fn outbox_list(session: &Session, value: Value) -> Result<Reply> {
-    session.client()?.outbox.list(&value)
-}
-
-/// `ywx_outbox_flush`.
-pub fn outbox_flush(session: &Session, value: Value) -> Result<Reply> {
-    session.client()?.outbox.flush(&value)
 }
