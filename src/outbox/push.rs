@@ -157,23 +157,29 @@ impl Outbox {
         // Written ahead once the connection is up, right before the first
         // byte of the push is written: a gateway that cannot be reached
         // costs no write-ahead, only the durable enqueue (`unsent`).
-        let begun = Rc::new(Cell::new(None));
-        let started = now_ms();
-        let armed = BeforeSend::arm(self.write_ahead(&key, &out.stored, begun.clone()));
-        let via = &s.sender.transport;
-        let sent = out.send(via, push.deadline, false);
-        drop(armed);
-        let fresh = match begun.take() {
-            // The urId was delivered or is queued: the push was held back.
-            Some(Begun::Delivered(Some(text))) => {
-                if let Some(reply) = Reply::stored(text) {
-                    return Ok(reply);
-                }
-                None
+        let mut waited = false;
+        let (sent, fresh, started) = loop {
+            let begun = Rc::new(Cell::new(None));
+            let started = now_ms();
+            let armed = BeforeSend::arm(self.write_ahead(&key, &out.stored, begun.clone()));
+            let sent = out.send(&s.sender.transport, push.deadline, false);
+            drop(armed);
+            match begun.take() {
+                // The urId was delivered or is queued: the push was held back.
+                Some(Begun::Delivered(Some(text))) => match Reply::stored(text) {
+                    Some(reply) => return Ok(reply),
+                    None => break (sent, None, started),
+                },
+                Some(Begun::Queued(seq)) => match s.await_item(&key, seq, push.deadline)? {
+                    Some(reply) => return Ok(reply),
+                    // The other push of the urId was withdrawn (it never
+                    // left): this one goes, once.
+                    None if !waited => waited = true,
+                    None => return Err(s.queued_error(&key, None)),
+                },
+                Some(Begun::Fresh { seq, existed }) => break (sent, Some((seq, existed)), started),
+                Some(Begun::Delivered(None)) | None => break (sent, None, started),
             }
-            Some(Begun::Queued(seq)) => return s.await_item(&key, seq, push.deadline),
-            Some(Begun::Fresh { seq, existed }) => Some((seq, existed)),
-            Some(Begun::Delivered(None)) | None => None,
         };
         let sent = match sent {
             Err(f) if f.stale => s.resend(&key, &mut out, fresh, started, push.deadline, f),
@@ -252,14 +258,18 @@ impl Shared {
 
     /// A push of a urId already queued, or in flight on another thread or
     /// process: no second entry. Its outcome is awaited (until `deadline`),
-    /// or the item is tried now (reconciled first if need be).
-    fn await_item(&self, key: &OrderKey, seq: i64, deadline: Instant) -> Result<Reply> {
+    /// or the item is tried now (reconciled first if need be). None when
+    /// the item is gone: the other push was withdrawn, never sent.
+    fn await_item(&self, key: &OrderKey, seq: i64, deadline: Instant) -> Result<Option<Reply>> {
         loop {
             if let Some(text) = self.store.answer_of(seq)? {
                 if let Some(reply) = Reply::stored(text) {
-                    return Ok(reply);
+                    return Ok(Some(reply));
                 }
                 break;
+            }
+            if !self.store.holds(seq)? {
+                return Ok(None);
             }
             if Instant::now() >= deadline {
                 break;
@@ -267,7 +277,7 @@ impl Shared {
             if !self.store.leased(None, Some(seq))? {
                 match self.try_now(seq, deadline)? {
                     Some(super::deliver::Outcome::Delivered(r))
-                    | Some(super::deliver::Outcome::Failed(r)) => return Ok(r),
+                    | Some(super::deliver::Outcome::Failed(r)) => return Ok(Some(r)),
                     Some(super::deliver::Outcome::Waiting(_)) => break,
                     None => {}
                 }

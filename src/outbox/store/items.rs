@@ -203,6 +203,14 @@ impl Store {
         })
     }
 
+    /// Whether item `seq` is still in the file.
+    pub fn holds(&self, seq: i64) -> Result<bool> {
+        self.with_db(|c| {
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1)")?
+                .query_row(params![seq], |r| r.get(0))
+        })
+    }
+
     /// The queued items of a urId, oldest first.
     pub fn queued_seqs(&self, ur_id: &str) -> Result<Vec<i64>> {
         self.with_db(|c| {
