@@ -14,12 +14,11 @@ use crate::reply::Reply;
 use crate::request;
 
 pub use crate::client::{VERSION, init, init_config, shutdown};
-pub use crate::config::{Config, ConfigSource, load_file as load_config_file};
+use crate::config::Config;
 /// A parsed URL, as the transport reads `baseUrl`.
 pub use ureq::http::Uri;
 
-pub use crate::value::MAX_DEPTH;
-use crate::value::too_deep;
+use crate::value::{MAX_DEPTH, too_deep};
 
 /// The session a call runs in, loading the config file (and so opening
 /// the outbox and starting its thread) when no config is in force yet:
