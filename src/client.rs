@@ -81,7 +81,7 @@ impl Client {
     /// Stops background work and flushes the log.
     fn stop(&self) {
         self.outbox.stop();
-        self.logger.flush();
+        self.logger.stop();
     }
 
     /// The effective config, secrets masked, as `ywx_init` answers it.

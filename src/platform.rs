@@ -56,6 +56,25 @@ pub fn library_dir() -> Option<PathBuf> {
     None
 }
 
+/// Keeps this library loaded for the rest of the process (`dlclose`
+/// becomes a no-op): for when a thread of its own could not be stopped,
+/// whose code must not be unmapped under it.
+#[cfg(unix)]
+pub fn pin_library() {
+    // SAFETY: dladdr as in `library_dir`; dlopen with RTLD_NOLOAD only
+    // finds the already loaded object (a reference that is kept).
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let here = pin_library as *const libc::c_void;
+        if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+            libc::dlopen(
+                info.dli_fname,
+                libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+            );
+        }
+    }
+}
+
 /// Whether a process with this id is running on this machine (used to take
 /// over outbox items claimed by a HIS process that was killed).
 #[cfg(unix)]
