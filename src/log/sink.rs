@@ -120,7 +120,7 @@ impl Sink {
             while self.handle_of.load(Ordering::Acquire) != u64::from(generation) + 1
                 && Instant::now() < deadline
             {
-                std::thread::sleep(Duration::from_millis(1));
+                std::thread::sleep(Duration::from_micros(100));
             }
             if self.handle_of.swap(0, Ordering::AcqRel) == u64::from(generation) + 1 {
                 let thread = Native(self.handle.load(Ordering::Acquire));

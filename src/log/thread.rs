@@ -56,7 +56,7 @@ pub fn spawn(body: Body) -> Option<Native> {
 pub fn end(thread: Native, wait: Duration, finished: impl Fn() -> bool) -> bool {
     let deadline = std::time::Instant::now() + wait;
     while !finished() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(Duration::from_micros(100));
     }
     let thread = thread.0 as libc::pthread_t;
     // SAFETY: a thread made by `spawn`, joined or detached once.
