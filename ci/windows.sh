@@ -14,6 +14,8 @@
 #   unload.exe         FreeLibrary while the delivery thread waits on a
 #                      gateway that never answers, with and without
 #                      ywx_shutdown; the host lives on 5 s and exits 0
+#   logtest.exe        the call log's lines at exit, after FreeLibrary without
+#                      ywx_shutdown, and after ywx_shutdown (the DLL unloads)
 #   wintest-cdecl.exe  (win-x86) wintest.c with YWX_CALL defined empty: it
 #                      must fail, or the stack-balance check sees nothing
 #   ywx.exe            the command beside each DLL: --version, and `check`
@@ -210,6 +212,7 @@ for f in "${folders[@]}"; do
   cp include/ywx.h "$d/ywx.h"
   flags=(-std=c99 -O2 -Wall -Wextra -Werror -Wno-cast-function-type -static-libgcc -Iinclude)
   "$cc" "${flags[@]}" tests/windows/wintest.c -o "$d/wintest.exe" -lws2_32 -lversion
+  "$cc" "${flags[@]}" tests/windows/logtest.c -o "$d/logtest.exe"
   "$cc" "${flags[@]}" -DYWX_LINKED -I"$work" tests/windows/wintest.c -o "$d/wintest-linked.exe" \
     -L"dist/$f" -lywx -lws2_32 -lversion
   case $f in
@@ -364,6 +367,12 @@ run_folder() {
     run_one "$f" "$runner" "unload-$mode.log" '^UNLOAD PASSED' unload.exe ywx.dll "$dead_url" "$silent_url" . "$mode"
   done
   echo "   unload.exe: FreeLibrary while the delivery thread waits, with and without ywx_shutdown: the host lives on"
+  step "$f: logtest.exe (the log's lines at exit, at FreeLibrary, after ywx_shutdown)"
+  for mode in exit free shutdown; do
+    run_one "$f" "$runner" "logtest-$mode.log" '^LOGTEST OK' logtest.exe "$mode" "logs-$mode"
+    run_one "$f" "$runner" "logtest-$mode-count.log" '^lines 300' logtest.exe count "logs-$mode"
+  done
+  echo "   logtest.exe: every line written at exit, after FreeLibrary without ywx_shutdown, and after ywx_shutdown (the DLL unloaded)"
   if [ -f "$work/$f/wintest-cdecl.exe" ]; then
     "$runner" "$f" wintest-cdecl.exe ywx.dll ywx.h "$sim_url" utf-8 "$version" 200 >"$work/$f/wintest-cdecl.log" 2>&1 || true
     if grep -q '^WINTEST PASSED' "$work/$f/wintest-cdecl.log"; then

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# An independent check of issue 14: libcurl keep-alive POSTs vs
+# An independent check of issues 14 and 22: libcurl keep-alive POSTs vs
 # ywx_sign_status through the C ABI, against a ywx-sim process on loopback.
 # Needs libcurl's headers (Debian: libcurl4-openssl-dev).
-#   scripts/curl-bench.sh [seconds-per-window]
-#   scripts/curl-bench.sh --callgrind [calls]   instructions per call of
-#       ywx_sign_status and of curl_easy_perform (valgrind; load-independent)
+#   scripts/curl-bench.sh [seconds-per-window] [--log LEVEL]
+#   scripts/curl-bench.sh --callgrind [calls] [--log LEVEL]   instructions
+#       per call of ywx_sign_status and of curl_easy_perform (valgrind;
+#       load-independent)
+# ywx runs in the README's default configuration (outbox on, logging at
+# `info`), its log and outbox in a temporary directory the harness makes
+# and removes; `--log off` (no log) or `--log error` to compare. The first
+# line printed names the configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --lib -p ywx >&2
@@ -22,13 +27,16 @@ for _ in $(seq 100); do
 done
 base=$(sed -n 's/^listening on //p' "$out/sim.out" | head -1)
 if [ "${1:-}" = --callgrind ]; then
-  calls=${2:-1000}
+  shift
+  calls=1000
+  if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then calls=$1; shift; fi
   for f in ywx_sign_status curl_easy_perform; do
-    valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$f" --toggle-collect="$f" \
-      "$out/harness" "$base" count "$calls" 2>"$out/valgrind.$f.log"
+    TMPDIR=$PWD/$out valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$f" \
+      --toggle-collect="$f" "$out/harness" "$base" count "$calls" "$@" 2>"$out/valgrind.$f.log" >"$out/harness.$f.out"
+    [ "$f" = ywx_sign_status ] && head -1 "$out/harness.$f.out"
     total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/valgrind.$f.log")
     echo "$f: $((total / calls)) instructions per call"
   done
   exit 0
 fi
-"$out/harness" "$base" "${1:-1}"
+TMPDIR=$PWD/$out "$out/harness" "$base" "$@"

@@ -95,7 +95,7 @@ impl Client {
     /// Stops background work and flushes the log.
     fn stop(&self) {
         self.outbox.stop();
-        self.logger.flush();
+        self.logger.stop();
     }
 
     /// Whether it was made in this process (not inherited through `fork`).

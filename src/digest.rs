@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
+use ring::digest::{Context, SHA256};
+use sha1::Sha1;
 use sm3::{Digest as _, Sm3};
 
 use serde_json::{Map, Value};
@@ -43,22 +44,24 @@ impl Alg {
     }
 }
 
-/// A running digest of any of the three algorithms. SHA1 and SHA256 come
-/// from ring (already in the library for TLS): BoringSSL's assembly, which
-/// uses the SHA extensions (SHA-NI) where the CPU has them, as OpenSSL
-/// does; the sha2 crate 0.10 (default or `asm` features) measured about
-/// 200 MB/s here against ring's 1.0-1.5 GB/s (its SHA-NI intrinsics are
-/// not inlined into code built for the baseline CPU: docs/performance.md).
-/// SM3 comes from the sm3 crate.
+/// A running digest of any of the three algorithms. SHA256 comes from ring
+/// (already in the library for TLS): BoringSSL's assembly, which uses the
+/// SHA extensions (SHA-NI) where the CPU has them, as OpenSSL does. ring's
+/// SHA1 has no SHA-NI or SIMD code (about 0.2 of OpenSSL's), so SHA1 comes
+/// from RustCrypto's sha1, which picks its SHA-NI code at run time
+/// (cpufeatures) and falls back to portable code on older CPUs; it is built
+/// at opt-level 3 (Cargo.toml), without which its intrinsics are not
+/// inlined. SM3 comes from the sm3 crate.
 pub enum Hasher {
     Ring(Context),
+    Sha1(Sha1),
     Sm3(Sm3),
 }
 
 impl Hasher {
     pub fn new(alg: Alg) -> Hasher {
         match alg {
-            Alg::Sha1 => Hasher::Ring(Context::new(&SHA1_FOR_LEGACY_USE_ONLY)),
+            Alg::Sha1 => Hasher::Sha1(Sha1::new()),
             Alg::Sha256 => Hasher::Ring(Context::new(&SHA256)),
             Alg::Sm3 => Hasher::Sm3(Sm3::new()),
         }
@@ -67,6 +70,7 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Ring(h) => h.update(data),
+            Hasher::Sha1(h) => h.update(data),
             Hasher::Sm3(h) => h.update(data),
         }
     }
@@ -74,6 +78,7 @@ impl Hasher {
     pub fn finish(self) -> Digest {
         match self {
             Hasher::Ring(h) => Digest::of(h.finish().as_ref()),
+            Hasher::Sha1(h) => Digest::of(&h.finalize()),
             Hasher::Sm3(h) => Digest::of(&h.finalize()),
         }
     }
@@ -116,7 +121,7 @@ pub fn digest(alg: Alg, data: &[u8]) -> Digest {
     match alg {
         // One-shot: no context kept beside the data.
         Alg::Sha256 => Digest::of(ring::digest::digest(&SHA256, data).as_ref()),
-        Alg::Sha1 => Digest::of(ring::digest::digest(&SHA1_FOR_LEGACY_USE_ONLY, data).as_ref()),
+        Alg::Sha1 => Digest::of(&Sha1::digest(data)),
         Alg::Sm3 => Digest::of(&Sm3::digest(data)),
     }
 }
@@ -228,6 +233,24 @@ mod tests {
             base64(&digest(Alg::Sha1, b"abc")),
             "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
         );
+    }
+
+    /// SHA1 (RustCrypto's, SHA-NI where the CPU has it) agrees with ring's
+    /// at every length around the 64-byte block and its padding, one-shot
+    /// and streamed in uneven pieces.
+    #[test]
+    fn sha1_agrees_with_ring_at_every_length() {
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let lengths = (0..200).chain([1000, 4096, 65_535, 65_536, 70_000]);
+        for len in lengths {
+            let want = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &data[..len]);
+            assert_eq!(&*digest(Alg::Sha1, &data[..len]), want.as_ref(), "{len}");
+            let mut h = Hasher::new(Alg::Sha1);
+            for piece in data[..len].chunks(37) {
+                h.update(piece);
+            }
+            assert_eq!(&*h.finish(), want.as_ref(), "streamed, {len}");
+        }
     }
 
     #[test]

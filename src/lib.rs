@@ -36,3 +36,10 @@ mod value;
 mod verify;
 
 pub use api::{VERSION, call, init, shutdown};
+
+/// Writes the log lines still queued now. Lines are written by a thread
+/// of the log's own within 200 ms, and at `ywx_shutdown`, `ywx_init`,
+/// exit and unload; this is for a program that reads the log meanwhile.
+pub fn flush_logs() {
+    log::flush_all();
+}

@@ -92,6 +92,26 @@ pub fn library_dir() -> Option<PathBuf> {
     None
 }
 
+/// Keeps this library loaded for the rest of the process (`dlclose`
+/// becomes a no-op): for when a thread of its own could not be stopped,
+/// whose code must not be unmapped under it. (The Linux build is linked
+/// `-z nodelete` already; this covers other Unix systems.)
+#[cfg(unix)]
+pub fn never_unload() {
+    // SAFETY: dladdr as in `library_dir`; dlopen with RTLD_NOLOAD only
+    // finds the already loaded object (a reference that is kept).
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let here = never_unload as *const libc::c_void;
+        if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+            libc::dlopen(
+                info.dli_fname,
+                libc::RTLD_LAZY | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+            );
+        }
+    }
+}
+
 /// Whether a process with this id is running on this machine (used to take
 /// over outbox items claimed by a HIS process that was killed).
 #[cfg(unix)]

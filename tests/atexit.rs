@@ -54,5 +54,16 @@ fn exports_answer_from_atexit_handlers_and_thread_local_destructors() {
     // Nothing panicked on the way (a panic caught at the boundary would
     // still print to stderr and answer YWX-9001).
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // Every call was logged, those made while the process exits too:
+    // sign_status 2 times in main, 2 in the thread, 3 in the thread-local
+    // destructor (its first ywx_call_buf hands over the kept result without
+    // a call) and 4 in the atexit handler, which alone lists the outbox.
+    let mut log = String::new();
+    for e in std::fs::read_dir(work.join("logs")).unwrap().flatten() {
+        log.push_str(&std::fs::read_to_string(e.path()).unwrap());
+    }
+    let count = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(count(" sign_status "), 11, "{log}");
+    assert_eq!(count(" outbox_list "), 1, "{log}");
     let _ = std::fs::remove_dir_all(&work);
 }

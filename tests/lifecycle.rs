@@ -371,6 +371,16 @@ fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
     );
     assert!(hole.count("synRecipeInfo") >= 1, "the thread was waiting");
     assert!(lines.iter().any(|l| l == "[exit]"), "{lines:?}");
+    // The queued push's line was written before ywx_shutdown returned.
+    let mut log = String::new();
+    for e in std::fs::read_dir(work.join("logs")).unwrap().flatten() {
+        log.push_str(&std::fs::read_to_string(e.path()).unwrap());
+    }
+    assert!(
+        log.lines()
+            .any(|l| l.contains(" sign_data ") && l.contains("status=YWX-4001")),
+        "{log}"
+    );
     let _ = std::fs::remove_dir_all(work);
 }
 

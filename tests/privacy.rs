@@ -31,6 +31,8 @@ fn logged_config(base_url: &str, dir: &Path) -> Value {
 }
 
 fn log_files(dir: &Path) -> Vec<PathBuf> {
+    // Lines are written by the log's own thread; this writes them now.
+    ywx::flush_logs();
     std::fs::read_dir(dir.join("logs"))
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default()

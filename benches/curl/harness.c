@@ -5,20 +5,34 @@
  *
  *   scripts/curl-bench.sh            (builds everything, starts ywx-sim)
  *   cargo bench --bench ywx -- curl  (the same, in the bench suite's table)
- *   harness BASE_URL [seconds-per-window [outbox-file]]
- *   harness BASE_URL count N     N calls of each, untimed: for
+ *   harness BASE_URL [SECONDS] [--dir DIR] [--log LEVEL]
+ *   harness BASE_URL count N [--dir DIR] [--log LEVEL]
+ *                                N calls of each, untimed: for
  *                                scripts/curl-bench.sh --callgrind
+ *
+ * SECONDS is the length of a throughput window (default 1).
+ *
+ * ywx runs in the configuration a user gets from the README (outbox on,
+ * its delivery thread running; logging at `info`, one line a call), with
+ * its files under DIR: DIR/logs and DIR/outbox.db. Without --dir, a new
+ * directory under $TMPDIR (or /tmp) is made and removed at the end; it
+ * never writes in the current directory. `--log off` runs without a log
+ * (`"log":{"dir":null}`), `--log error` logs failures only. The first line
+ * printed says which configuration ran.
  *
  * Prints the median/p99 latency ratio (1 thread, calls interleaved one by
  * one) and the throughput ratio at 1, 2, 4, 8 and 16 threads (windows
  * alternated, three rounds each).
  */
+#define _XOPEN_SOURCE 700
 #include <curl/curl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ywx.h"
 
@@ -142,21 +156,73 @@ static long window(enum which side, int threads) {
     return total;
 }
 
+static void usage(void) {
+    fprintf(stderr, "usage: harness BASE_URL [SECONDS | count N] [--dir DIR] [--log off|error|info|debug]\n");
+    exit(2);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Removes a directory this program made, with what ywx wrote into it. */
+static void remove_work_dir(const char *dir) {
+    if (nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: harness BASE_URL [seconds-per-window [outbox-file]]\n");
-        return 2;
+    if (argc < 2)
+        usage();
+    const char *base = argv[1];
+    long count = -1; /* count mode: N untimed calls of each */
+    const char *dir = NULL;
+    const char *level = "info";
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "count") == 0 && i + 1 < argc) {
+            count = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+            level = argv[++i];
+        } else if (argv[i][0] != '-' && atof(argv[i]) > 0) {
+            window_s = atof(argv[i]);
+        } else {
+            usage();
+        }
     }
-    if (argc > 2 && strcmp(argv[2], "count") != 0)
-        window_s = atof(argv[2]);
+    if (strcmp(level, "off") && strcmp(level, "error") && strcmp(level, "info") && strcmp(level, "debug"))
+        usage();
+    static char made[512];
+    if (!dir) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(made, sizeof made, "%s/ywx-curl-harness.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(made)) {
+            perror("mkdtemp");
+            return 1;
+        }
+        dir = made;
+    }
     curl_global_init(CURL_GLOBAL_ALL);
 
-    char config[1024];
+    char log[700];
+    if (strcmp(level, "off") == 0)
+        snprintf(log, sizeof log, "{\"dir\":null}");
+    else
+        snprintf(log, sizeof log, "{\"dir\":\"%s/logs\",\"level\":\"%s\"}", dir, level);
+    char config[2048];
     snprintf(config, sizeof config,
              "{\"baseUrl\":\"%s\",\"clientId\":\"2017070411003376\","
-             "\"clientSecret\":\"2017070411003360\",\"log\":{\"dir\":null},"
-             "\"outbox\":{\"path\":\"%s\"}}",
-             argv[1], argc > 3 ? argv[3] : "/tmp/ywx-curl-harness.db");
+             "\"clientSecret\":\"2017070411003360\",\"log\":%s,"
+             "\"outbox\":{\"path\":\"%s/outbox.db\"}}",
+             base, log, dir);
+    if (strcmp(level, "off") == 0)
+        printf("config: README defaults, outbox on (%s/outbox.db), logging off\n", dir);
+    else
+        printf("config: README defaults, outbox on (%s/outbox.db), logging at %s into %s/logs\n", dir,
+               level, dir);
+    fflush(stdout);
     char *r = ywx_init(config);
     if (!strstr(r, "\"status\":\"0\"")) {
         fprintf(stderr, "init: %s\n", r);
@@ -186,17 +252,20 @@ int main(int argc, char **argv) {
     memcpy(uid, u, k);
     uid[k] = 0;
     ywx_free(r);
-    snprintf(url, sizeof url, "%s/gateway/recipe/querySignDataByUniqueId", argv[1]);
+    snprintf(url, sizeof url, "%s/gateway/recipe/querySignDataByUniqueId", base);
     snprintf(body, sizeof body,
              "{\"head\":{\"clientId\":\"2017070411003376\"},\"body\":{\"uniqueId\":\"%s\"}}", uid);
 
     struct curl_client c;
     curl_client_init(&c);
-    if (argc > 3 && strcmp(argv[2], "count") == 0) {
-        for (int i = atoi(argv[3]); i > 0; i--) {
+    if (count >= 0) {
+        for (long i = count; i > 0; i--) {
             ours_call();
             curl_call(&c);
         }
+        ywx_free(ywx_shutdown());
+        if (dir == made)
+            remove_work_dir(dir);
         return 0;
     }
 
@@ -235,5 +304,7 @@ int main(int argc, char **argv) {
     curl_slist_free_all(c.headers);
     curl_easy_cleanup(c.h);
     ywx_free(ywx_shutdown());
+    if (dir == made)
+        remove_work_dir(dir);
     return 0;
 }

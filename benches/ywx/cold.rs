@@ -82,7 +82,7 @@ pub fn run(report: &mut Report) {
     let (om, _) = percentiles(ours);
     let (rm, _) = percentiles(floor);
     report.add(
-        "cold start: dlopen + ywx_init + first sign_status, median (vs raw first POST on a new connection)",
+        "cold start: dlopen + ywx_init + first sign_status, median (vs raw first POST on a new connection; defaults: log info, outbox on)",
         ms(om),
         ms(rm),
         om.as_secs_f64() / rm.as_secs_f64(),

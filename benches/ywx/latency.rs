@@ -1,13 +1,18 @@
 //! Per-call latency of `ywx_sign_status` against the raw POST of the
 //! identical bytes on a keep-alive connection (the floor), and against a
-//! new connection per call.
+//! new connection per call; in the default configuration (the log at
+//! `info`), and the median and p99 again without the log.
 
-use std::time::Instant;
+use std::ffi::CString;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::raw::RawClient;
-use crate::{Report, Target, call_text, percentiles, sim_and_library, status_request, us};
+use crate::{
+    DEFAULTS, NO_LOG, Report, Target, call_text, config_for, config_no_log, init, percentiles,
+    sim_and_library, status_request, us,
+};
 
 const CALLS: usize = 4000;
 
@@ -34,21 +39,10 @@ pub fn run(report: &mut Report) {
         "the same answer either way"
     );
 
-    for _ in 0..300 {
-        call_text(ywx::ffi::ywx_sign_status, &request);
-        raw.send(&bytes);
-    }
-    // Interleaved, so that drift on a shared machine hits both alike.
-    let mut ours = Vec::with_capacity(CALLS);
-    let mut floor = Vec::with_capacity(CALLS);
-    for _ in 0..CALLS {
-        let t = Instant::now();
-        call_text(ywx::ffi::ywx_sign_status, &request);
-        ours.push(t.elapsed());
-        let t = Instant::now();
-        raw.send(&bytes);
-        floor.push(t.elapsed());
-    }
+    let (ours, floor) = interleaved(&request, &mut raw, &bytes);
+    init(&config_no_log(sim.base_url()));
+    let (ours_no_log, floor_no_log) = interleaved(&request, &mut raw, &bytes);
+    init(&config_for(sim.base_url()));
     let mut fresh = RawClient::new_connection_per_call(sim.addr());
     let mut per_call = Vec::with_capacity(CALLS / 4);
     for _ in 0..CALLS / 4 {
@@ -77,21 +71,39 @@ pub fn run(report: &mut Report) {
     let (fl, fp_lan) = percentiles(floor_lan);
     let (om, op) = percentiles(ours);
     let (rm, rp) = percentiles(floor);
+    let (nm, np) = percentiles(ours_no_log);
+    let (rnm, rnp) = percentiles(floor_no_log);
     let (fm, fp) = percentiles(per_call);
-    let ratio = |a: std::time::Duration, b: std::time::Duration| a.as_secs_f64() / b.as_secs_f64();
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     report.add(
-        "sign_status latency, median (ywx C ABI vs raw keep-alive POST, 1 thread)",
+        &format!(
+            "sign_status latency, median (ywx C ABI vs raw keep-alive POST, 1 thread; {DEFAULTS})"
+        ),
         us(om),
         us(rm),
         ratio(om, rm),
         Target::AtMost(1.10),
     );
     report.add(
-        "sign_status latency, p99",
+        &format!("sign_status latency, median (the same, {NO_LOG})"),
+        us(nm),
+        us(rnm),
+        ratio(nm, rnm),
+        Target::None,
+    );
+    report.add(
+        &format!("sign_status latency, p99 ({DEFAULTS})"),
         us(op),
         us(rp),
         ratio(op, rp),
         Target::AtMost(1.10),
+    );
+    report.add(
+        &format!("sign_status latency, p99 ({NO_LOG})"),
+        us(np),
+        us(rnp),
+        ratio(np, rnp),
+        Target::None,
     );
     report.add(
         "sign_status latency, median, gateway 1 ms away (ywx vs raw keep-alive POST)",
@@ -121,4 +133,28 @@ pub fn run(report: &mut Report) {
         ratio(op, fp),
         Target::None,
     );
+}
+
+/// `CALLS` calls of ywx and raw POSTs, interleaved so that drift on a
+/// shared machine hits both alike (after 300 of each to warm up).
+fn interleaved(
+    request: &CString,
+    raw: &mut RawClient,
+    bytes: &[u8],
+) -> (Vec<Duration>, Vec<Duration>) {
+    for _ in 0..300 {
+        call_text(ywx::ffi::ywx_sign_status, request);
+        raw.send(bytes);
+    }
+    let mut ours = Vec::with_capacity(CALLS);
+    let mut floor = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        let t = Instant::now();
+        call_text(ywx::ffi::ywx_sign_status, request);
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        raw.send(bytes);
+        floor.push(t.elapsed());
+    }
+    (ours, floor)
 }

@@ -23,6 +23,11 @@
 //!
 //! The simulator runs in this process, on the same cores: the raw client's
 //! figures show the floor it sets.
+//!
+//! ywx runs in the configuration a user gets from the README (the log at
+//! `info`, the outbox on: [`config_for`]); where the log makes a
+//! difference (latency, throughput, curl) the same rows are measured
+//! without it too, and each row says which configuration it used.
 
 mod alloc;
 mod cold;
@@ -74,6 +79,7 @@ fn main() {
         }
     }
     report.print();
+    let _ = std::fs::remove_dir_all(defaults_dir());
     println!();
     println!(
         "{} cores, {}; suite took {:.0} s",
@@ -184,11 +190,38 @@ pub fn ms(d: Duration) -> String {
 
 pub use ywx_testkit::{call_c as call_text, call_text as call, init_ok as init, take};
 
-/// The tests' config without an outbox: pushes go straight to the gateway.
+/// The configuration a user gets from the README (issue 22: benchmarks
+/// measure the defaults): only `baseUrl` and the credentials set, so the
+/// outbox is on (its delivery thread running) and the log at `info`, one
+/// line a call, into a `logs` directory; here both are in a directory of
+/// this run, on the machine's disk as a HIS's are beside the program.
 pub fn config_for(base_url: &str) -> Value {
-    let mut config = ywx_testkit::config_for(base_url);
-    config["outbox"] = json!({"enabled": false});
+    let dir = defaults_dir();
+    json!({
+        "baseUrl": base_url,
+        "clientId": ywx_sim::CLIENT_ID,
+        "clientSecret": ywx_sim::CLIENT_SECRET,
+        "log": {"dir": dir.join("logs"), "level": "info"},
+        "outbox": {"path": dir.join("outbox.db")},
+    })
+}
+
+/// The defaults without the log (`"log": {"dir": null}`): the no-logging
+/// figure shown beside the default's.
+pub fn config_no_log(base_url: &str) -> Value {
+    let mut config = config_for(base_url);
+    config["log"] = json!({"dir": null});
     config
+}
+
+/// What the rows measured with [`config_for`] / [`config_no_log`] say.
+pub const DEFAULTS: &str = "defaults: log info, outbox on";
+pub const NO_LOG: &str = "no log, outbox on";
+
+/// The directory of this run's default-config files.
+fn defaults_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| scratch("defaults")).clone()
 }
 
 /// The document's sign-data example (4.3.5) with its own urId.

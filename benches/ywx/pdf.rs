@@ -106,7 +106,7 @@ pub fn run(report: &mut Report) {
     let (gm, _) = percentiles(gbk);
     let (gr, _) = percentiles(gbk_floor);
     report.add(
-        "2 MiB PDF push, median (ywx pdfFile vs raw POST of the same body)",
+        "2 MiB PDF push, median (ywx pdfFile vs raw POST of the same body; defaults: log info, outbox on)",
         ms(um),
         ms(rm),
         um.as_secs_f64() / rm.as_secs_f64(),

@@ -1,11 +1,16 @@
 //! Calls per second with 1, 2, 4, 8 and 16 calling threads: ywx (one shared
-//! agent) against raw keep-alive clients (one connection per thread).
+//! agent) against raw keep-alive clients (one connection per thread); ywx
+//! in the default configuration (the log at `info`) and without the log,
+//! each window after its own `ywx_init`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::raw::RawClient;
-use crate::{Report, Target, call_text, sim_and_library, status_request};
+use crate::{
+    DEFAULTS, NO_LOG, Report, Target, call_text, config_for, config_no_log, init, sim_and_library,
+    status_request,
+};
 
 /// Each side runs in windows this long, alternating, `ROUNDS` times each:
 /// drift on a shared machine hits both alike.
@@ -42,7 +47,10 @@ pub fn run(report: &mut Report) {
         thread_local! {
             static RAW: std::cell::RefCell<Option<RawClient>> = const { std::cell::RefCell::new(None) };
         }
-        let (mut raw, mut ours) = (0.0, 0.0);
+        let (mut raw, mut ours, mut no_log) = (0.0, 0.0, 0.0);
+        let ywx = || {
+            call_text(ywx::ffi::ywx_sign_status, &request);
+        };
         for _ in 0..ROUNDS {
             raw += rate(threads, &|| {
                 RAW.with(|r| {
@@ -51,18 +59,27 @@ pub fn run(report: &mut Report) {
                         .send(&bytes);
                 })
             }) / ROUNDS as f64;
-            ours += rate(threads, &|| {
-                call_text(ywx::ffi::ywx_sign_status, &request);
-            }) / ROUNDS as f64;
+            init(&config_for(sim.base_url()));
+            ours += rate(threads, &ywx) / ROUNDS as f64;
+            init(&config_no_log(sim.base_url()));
+            no_log += rate(threads, &ywx) / ROUNDS as f64;
         }
+        init(&config_for(sim.base_url()));
         report.add(
             &format!(
-                "sign_status throughput, {threads} thread(s) (calls/s, ywx vs raw keep-alive)"
+                "sign_status throughput, {threads} thread(s) (calls/s, ywx vs raw keep-alive; {DEFAULTS})"
             ),
             format!("{ours:.0}/s"),
             format!("{raw:.0}/s"),
             ours / raw,
             Target::AtLeast(0.9),
+        );
+        report.add(
+            &format!("sign_status throughput, {threads} thread(s) (the same, {NO_LOG})"),
+            format!("{no_log:.0}/s"),
+            format!("{raw:.0}/s"),
+            no_log / raw,
+            Target::None,
         );
     }
 }

@@ -239,8 +239,19 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 /// The order key a call is about, for the log: urId / uniqueId / requestId
 /// (never a patient's data). A value that does not look like such a key
 /// (a patient's name typed into urId, say) is logged as its length only.
+///
+/// Looked for on every logged call: the fields are found by scanning the
+/// few keys of each object, which costs less than hashing each name
+/// (serde_json's maps hash with SipHash), and only the text written is
+/// copied.
 pub fn log_key(root: &Value) -> String {
-    let mut key = String::new();
+    fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+        v.as_object()?
+            .iter()
+            .find_map(|(k, v)| (k == name).then_some(v))
+    }
+    // Room for two keys and the uniqueId the reply may add (api.rs).
+    let mut key = String::with_capacity(112);
     for path in [
         &["msg", "body", "urId"][..],
         &["body", "urId"],
@@ -250,19 +261,42 @@ pub fn log_key(root: &Value) -> String {
         &["uniqueId"],
         &["urId"],
     ] {
-        let found = path.iter().try_fold(root, |v, k| v.get(k));
-        if let Some(v) = found.and_then(as_text) {
-            if !key.is_empty() {
-                key.push(' ');
-            }
-            key.push_str(path[path.len() - 1]);
-            key.push('=');
-            if crate::rules::looks_like_key(&v) {
-                key.push_str(&v);
-            } else {
-                key.push_str(&format!("<{} 个字符>", v.chars().count()));
-            }
+        let text: std::borrow::Cow<'_, str> = match path.iter().try_fold(root, |v, k| field(v, k)) {
+            Some(Value::String(s)) => s.as_str().into(),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => as_text(v).unwrap_or_default().into(),
+            _ => continue,
+        };
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(path[path.len() - 1]);
+        key.push('=');
+        if crate::rules::looks_like_key(&text) {
+            key.push_str(&text);
+        } else {
+            key.push_str(&format!("<{} 个字符>", text.chars().count()));
         }
     }
     key
+}
+
+#[cfg(test)]
+mod log_key_tests {
+    use serde_json::json;
+
+    #[test]
+    fn names_each_key_in_order_and_masks_what_is_not_a_key() {
+        let key = super::log_key(&json!({
+            "urId": 7,
+            "head": {"clientId": "c", "uniqueId": "h1"},
+            "body": {"patientName": "张三", "uniqueId": "u-1", "urId": "张三李四"},
+            "msg": {"body": {"urId": "AB12"}},
+        }));
+        assert_eq!(
+            key,
+            "urId=AB12 urId=<4 个字符> uniqueId=u-1 uniqueId=h1 urId=7"
+        );
+        assert_eq!(super::log_key(&json!({"body": {"uniqueId": null}})), "");
+        assert_eq!(super::log_key(&json!([1, 2])), "");
+    }
 }

@@ -3,7 +3,9 @@
  * waiting on a gateway that accepted the connection and never answers
  * (ywx_shutdown leaves such a thread to finish on its own): when the
  * gateway finally hangs up, the process must not crash in unloaded code.
- * Run by tests/lifecycle.rs, which hangs up after "[unloaded]".
+ * Both configs log into WORK_DIR/logs, so the log's writer thread is
+ * stopped and unloaded too. Run by tests/lifecycle.rs, which hangs up
+ * after "[unloaded]".
  *
  * usage: unload LIBYWX DEAD_URL BLACK_HOLE_URL WORK_DIR
  */
@@ -56,8 +58,8 @@ int main(int argc, char **argv) {
     /* 1. The gateway is down: the push is queued. */
     snprintf(config, sizeof config,
              "{\"baseUrl\":\"%s\",\"clientId\":\"2017070411003376\",\"clientSecret\":\"2017070411003360\","
-             "\"log\":{\"dir\":null},\"outbox\":{\"path\":\"%s/outbox.db\",\"background\":false}}",
-             argv[2], argv[4]);
+             "\"log\":{\"dir\":\"%s/logs\"},\"outbox\":{\"path\":\"%s/outbox.db\",\"background\":false}}",
+             argv[2], argv[4], argv[4]);
     r = init(config);
     ywx_free(r);
     r = call("sign_data", order);
@@ -67,8 +69,8 @@ int main(int argc, char **argv) {
      *    and waits. */
     snprintf(config, sizeof config,
              "{\"baseUrl\":\"%s\",\"clientId\":\"2017070411003376\",\"clientSecret\":\"2017070411003360\","
-             "\"log\":{\"dir\":null},\"outbox\":{\"path\":\"%s/outbox.db\",\"background\":true}}",
-             argv[3], argv[4]);
+             "\"log\":{\"dir\":\"%s/logs\"},\"outbox\":{\"path\":\"%s/outbox.db\",\"background\":true}}",
+             argv[3], argv[4], argv[4]);
     r = init(config);
     ywx_free(r);
     sleep(1);
