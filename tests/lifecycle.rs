@@ -320,15 +320,13 @@ fn init_and_shutdown_return_at_once_while_the_delivery_thread_waits() {
     run_with_config_file("child_black_hole", Duration::from_secs(60));
 }
 
-/// ywx_shutdown, then `dlclose`, while the delivery thread is still
-/// waiting on the black hole; then the gateway hangs up. A thread left
-/// running in code that was unmapped would crash the host.
+/// `tests/c/NAME.c` compiled against the built library: its work
+/// directory, the program, and the library it loads.
 #[cfg(target_os = "linux")]
-#[test]
-fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
-    let work = temp_dir("unload");
-    let exe = work.join("unload");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/unload.c");
+fn c_program(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let work = temp_dir(name);
+    let exe = work.join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
     compile_dynamic(
         "gcc",
         &["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror"],
@@ -337,7 +335,16 @@ fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
         &built_lib_dir(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let lib = built_lib_dir().join(dylib_name());
+    (work, exe, built_lib_dir().join(dylib_name()))
+}
+
+/// ywx_shutdown, then `dlclose`, while the delivery thread is still
+/// waiting on the black hole; then the gateway hangs up. A thread left
+/// running in code that was unmapped would crash the host.
+#[cfg(target_os = "linux")]
+#[test]
+fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
+    let (work, exe, lib) = c_program("unload");
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
@@ -391,18 +398,7 @@ fn unloading_after_shutdown_while_the_thread_waits_does_not_crash() {
 #[cfg(target_os = "linux")]
 #[test]
 fn after_fork_parent_and_child_each_get_their_own_answers() {
-    let work = temp_dir("fork");
-    let exe = work.join("fork");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/fork.c");
-    compile_dynamic(
-        "gcc",
-        &["-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror"],
-        &src,
-        &exe,
-        &built_lib_dir(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let lib = built_lib_dir().join(dylib_name());
+    let (work, exe, lib) = c_program("fork");
     let sim = Sim::start();
     let out = Command::new(&exe)
         .args([
