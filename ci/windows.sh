@@ -22,7 +22,10 @@
 #                      against four configs (wrong domain, closed port, wrong
 #                      secret, good) in a Chinese locale (code page 936), its
 #                      output checked byte for byte as GBK
-#                      (tests/windows/check-exe.py)
+#                      (tests/windows/check-exe.py); and `verify` of a P7
+#                      made by openssl (ECDSA P-256, a root of its own):
+#                      verified against that root (exit 0, GBK text, --json),
+#                      not against another (exit 1)
 # Then the release files (scripts/package.sh: the zip, the tar.gz, the nupkg,
 # the wheels) are made from these builds and checked (ci/packages.sh).
 # 64-bit on the host's wine64; 32-bit in an i386 Debian tree with wine32
@@ -319,6 +322,28 @@ done
 # A Chinese Windows: wine takes its code page (936) from the Unix locale,
 # zh_CN.UTF-8, compiled once into the cache (LOCPATH; the system's locales
 # are not touched) and given to the i386 tree through $work.
+# ywx.exe verify's evidence: a P7 made by openssl over a prescription's
+# text, the root that issued its signer, and a root that did not.
+v=$work/verify
+mkdir -p "$v"
+(
+  cd "$v"
+  for r in root other; do
+    openssl ecparam -name prime256v1 -genkey -noout -out "$r.key"
+    openssl req -x509 -new -key "$r.key" -subj "/CN=ywx CI $r" -days 3650 -out "$r.pem" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  done
+  openssl ecparam -name prime256v1 -genkey -noout -out doctor.key
+  openssl req -new -key doctor.key -subj "/CN=ywx CI doctor" -out doctor.csr
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n' >doctor.ext
+  openssl x509 -req -in doctor.csr -CA root.pem -CAkey root.key -CAcreateserial -days 365 \
+    -extfile doctor.ext -out doctor.pem 2>/dev/null
+  printf '{"diagnosis":"fever"}' >content.txt
+  openssl cms -sign -binary -nodetach -in content.txt -signer doctor.pem -inkey doctor.key \
+    -outform PEM -out signed.p7
+)
+for f in "${folders[@]}"; do cp "$v/signed.p7" "$v/root.pem" "$v/other.pem" "$work/$f/"; done
+
 if [ ! -f "$cache/locale/zh_CN.UTF-8/LC_CTYPE" ]; then
   step "compile the zh_CN.UTF-8 locale (once) into $cache/locale"
   mkdir -p "$cache/locale"
@@ -388,6 +413,26 @@ run_folder() {
     run_exe "$f" "$runner" "check-$c-json" --config "check-$c.json" check --json
     run_exe "$f" "$runner" "check-$c-text" --config "check-$c.json" check
   done
+  step "$f: ywx.exe verify (a P7 made by openssl; GBK console text, --json)"
+  run_exe "$f" "$runner" verify-good verify --ca root.pem signed.p7
+  run_exe "$f" "$runner" verify-json verify --json --ca root.pem signed.p7
+  run_exe "$f" "$runner" verify-untrusted verify --ca other.pem signed.p7
+  python3 - "$work/$f" <<'PY'
+import json, sys
+d = sys.argv[1]
+def got(name):
+    return (open(f"{d}/exe-{name}.out", "rb").read(), int(open(f"{d}/exe-{name}.rc").read()))
+out, rc = got("verify-good")
+assert rc == 0, f"verify against its root: exit {rc}: {out!r}"
+text = out.decode("gbk")
+assert "验签通过" in text and "ECDSA-SHA256" in text, text
+out, rc = got("verify-json")
+first = json.loads(out.decode("gbk").splitlines()[0])
+assert rc == 0 and first["data"]["verified"] is True, out
+out, rc = got("verify-untrusted")
+assert rc == 1 and "验签通过 0" in out.decode("gbk"), (rc, out)
+print("   ywx.exe verify: verified against its root (exit 0, GBK), --json, not against another root (exit 1)")
+PY
   # and once on a terminal (script(1) gives wine a pty): the console path,
   # WriteConsoleW, which wine passes on to the pty in the locale's UTF-8
   local pty="script -qec 'timeout 300 wine ywx.exe --config check-domain.json check' exe-pty.out"
