@@ -162,7 +162,7 @@ impl Shared {
             return failed(item, e, "离线缓存中的条目无法读取".into());
         };
         if item.unknown {
-            match self.walk(&[Uncertain::claimed(item)], via, deadline, false) {
+            match self.walk(&[Uncertain::claimed(item)], via, Some(deadline), false) {
                 Ok(found) => {
                     if let Some(Some(unique_id)) = found.first() {
                         self.health.answered();
@@ -231,14 +231,17 @@ impl Shared {
         via: &Transport,
         pass: &mut Pass,
     ) -> crate::error::Result<Option<String>> {
-        let claim = self.claim_of(among, self.lease_for * 2);
+        // Leased long: a walk of a long window takes a page per hundred
+        // orders (should it outlast the lease, another process reconciles
+        // the items again before it sends any).
+        let claim = self.claim_of(among, self.lease_for * 6);
         let items = self.store.claim_uncertain(&claim)?;
         if items.is_empty() {
             return Ok(None);
         }
         let started = Instant::now();
         let uncertain: Vec<Uncertain> = items.iter().map(Uncertain::claimed).collect();
-        let walked = self.walk(&uncertain, via, started + self.lease_for, false);
+        let walked = self.walk(&uncertain, via, None, false);
         let mut records = Vec::with_capacity(items.len());
         let unreachable = match walked {
             Ok(found) => {

@@ -240,7 +240,7 @@ impl Shared {
         let via = &self.sender.transport;
         if f.reached == Reached::Maybe {
             let item = Uncertain::of(key, started, now_ms());
-            match self.walk(&[item], via, deadline, true) {
+            match self.walk(&[item], via, Some(deadline), true) {
                 Ok(found) => {
                     if let Some(Some(unique_id)) = found.first() {
                         return Ok(reconciled_reply(unique_id));

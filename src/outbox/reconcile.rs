@@ -99,13 +99,15 @@ impl Listed {
 
 impl Shared {
     /// For each item, the uniqueId of its order at the gateway, if the
-    /// gateway lists one. `narrow`: the items were sent just now, on this
-    /// process's clock offset, so a narrow window will do.
+    /// gateway lists one. `deadline`: when a caller waits for it (else each
+    /// page has a call's budget of its own: a delivery pass walks however
+    /// many pages the window has). `narrow`: the items were sent just now,
+    /// on this process's clock offset, so a narrow window will do.
     pub(super) fn walk(
         &self,
         items: &[Uncertain],
         via: &Transport,
-        deadline: Instant,
+        deadline: Option<Instant>,
         narrow: bool,
     ) -> Result<Vec<Option<String>>, Error> {
         let mut found: Vec<Option<String>> = vec![None; items.len()];
@@ -174,7 +176,7 @@ impl Shared {
         found: &mut [Option<String>],
         taken: &mut HashSet<String>,
         via: &Transport,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<(), Error> {
         let mut offset = self.sender.clock.offset_ms();
         let mut restarted = false;
@@ -260,7 +262,7 @@ impl Shared {
         offset: i64,
         page: u32,
         via: &Transport,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<Value, Error> {
         let zone = window.zone;
         let ep = self.sender.list;
@@ -286,6 +288,7 @@ impl Shared {
             attempts: 1,
             backoff_ms: 0,
         };
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + via.budget());
         let reply = reply::send(via, call, &once, deadline)?;
         listed(reply)
     }
