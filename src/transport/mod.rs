@@ -33,6 +33,11 @@ const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// The Content-Type of every request with a body.
 const JSON: &str = "application/json;charset=UTF-8";
 
+/// How much later than a caller's deadline an exchange may end when that
+/// deadline is (nearly) a whole exchange's budget away: see
+/// [`Transport::shorter_than_budget`].
+const DEADLINE_SLACK: Duration = Duration::from_millis(10);
+
 /// Largest gateway reply read (a signed 2 MiB PDF in base64 is ~3 MiB).
 const MAX_REPLY_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -194,13 +199,7 @@ impl Transport {
         };
         let total = req.body.len();
         let not_sent = |error| Failure::new(error, false, Reached::No);
-        // What is left of the caller's budget, when it is less than an
-        // exchange's own (set per request only then: it costs a copy of
-        // the agent's config).
-        let left = req
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
-            .filter(|left| *left < self.budget);
+        let left = req.deadline.and_then(|d| self.shorter_than_budget(d));
         if left.is_some_and(|l| l.is_zero()) {
             return Err(self.out_of_time(req.path));
         }
@@ -235,6 +234,19 @@ impl Transport {
             return Err(not_sent(Error::internal(record::HELD_BACK)));
         }
         self.response(result, req.path, sent, total)
+    }
+
+    /// What is left until `deadline`, when it is clearly less than an
+    /// exchange's own budget; None otherwise. Only then is the time set
+    /// per request: that copies the agent's config, which ureq then
+    /// compares with the agent's to choose a pool (about 3 k instructions).
+    /// A deadline within [`DEADLINE_SLACK`] of a whole budget (a call's
+    /// first exchange: its deadline was set microseconds earlier) is left
+    /// to the agent's own per-call timeout, which ends at most that much
+    /// after it.
+    fn shorter_than_budget(&self, deadline: Instant) -> Option<Duration> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        (left.is_zero() || left + DEADLINE_SLACK < self.budget).then_some(left)
     }
 
     /// The agent of the calling thread.
