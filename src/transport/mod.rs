@@ -15,6 +15,8 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ureq::http::uri::{self, Authority, PathAndQuery, Scheme};
+use ureq::http::{HeaderValue, Method, Uri, header};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, SendBody};
@@ -70,7 +72,8 @@ impl Body<'_> {
 
 pub struct Request<'a> {
     pub method: Http,
-    pub path: &'a str,
+    /// Under `baseUrl`: an endpoint's path.
+    pub path: &'static str,
     pub query: &'a [(String, String)],
     pub body: Body<'a>,
     /// When the exchange must be over, whatever the server trickles
@@ -83,7 +86,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// A POST of a JSON text, within the transport's own limit.
-    pub fn post(path: &'a str, json: &'a str) -> Request<'a> {
+    pub fn post(path: &'static str, json: &'a str) -> Request<'a> {
         Request {
             method: Http::Post,
             path,
@@ -148,7 +151,9 @@ pub struct Transport {
     agents: Box<[Agent]>,
     /// An agent that pools nothing: every request on a new connection.
     fresh: Agent,
-    base_url: String,
+    /// `baseUrl`'s scheme and authority (it has no path: `config::url`).
+    scheme: Scheme,
+    authority: Authority,
     /// What messages show of the gateway and the proxy: passwords masked.
     shown: errors::Shown,
     timeout_ms: u64,
@@ -165,6 +170,7 @@ impl Transport {
         let proxy = config.proxy.as_deref().filter(|p| !p.trim().is_empty());
         // One connector for all: one TLS client config, whose session
         // cache every agent then resumes from.
+        let (scheme, authority) = base_parts(&config.base_url)?;
         let connector = SharedConnector(Arc::new(DefaultConnector::new().chain(Recorder)));
         let agent = |pooled| -> Result<Agent> {
             let agent_config = agent_config(config, proxy, pooled)?;
@@ -177,7 +183,8 @@ impl Transport {
         Ok(Transport {
             agents: (0..AGENTS).map(|_| agent(true)).collect::<Result<_>>()?,
             fresh: agent(false)?,
-            base_url: config.base_url.clone(),
+            scheme,
+            authority,
             shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
             budget: Duration::from_millis(config.connect_timeout_ms + config.timeout_ms),
@@ -192,7 +199,6 @@ impl Transport {
 
     /// One exchange, never retried, with everything known of a failure.
     pub fn exchange(&self, req: Request) -> std::result::Result<Response, Failure> {
-        let url = self.url(req.path);
         let agent = match req.fresh_connection {
             true => &self.fresh,
             false => self.agent(),
@@ -204,29 +210,18 @@ impl Transport {
             return Err(self.out_of_time(req.path));
         }
         let sent = Sent::start();
-        let result = match (req.method, req.body) {
-            (Http::Get, _) => {
+        let uri = self.uri(req.path);
+        let result = match req.method {
+            Http::Get => {
                 let mut builder = agent
-                    .get(&url)
+                    .get(uri)
                     .query_pairs(req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if let Some(left) = left {
                     builder = builder.config().timeout_per_call(Some(left)).build();
                 }
                 builder.call()
             }
-            (Http::Post, body) => {
-                let mut builder = agent.post(&url).header("Content-Type", JSON);
-                if let Some(left) = left {
-                    builder = builder.config().timeout_per_call(Some(left)).build();
-                }
-                match body {
-                    Body::Empty => builder.send("{}"),
-                    Body::Json(text) => builder.send(text),
-                    Body::Stream { reader, len } => builder
-                        .header("Content-Length", len.to_string())
-                        .send(SendBody::from_reader(reader)),
-                }
-            }
+            Http::Post => post(agent, uri, req.body, left),
         };
         if let Err(ureq::Error::Io(e)) = &result
             && e.to_string() == record::HELD_BACK
@@ -254,11 +249,14 @@ impl Transport {
         &self.agents[slot::of_this_thread()]
     }
 
-    fn url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.base_url.len() + path.len());
-        url.push_str(&self.base_url);
-        url.push_str(path);
-        url
+    /// The URL of `path`, from the parts of `baseUrl` parsed once: a
+    /// path of the code's own is checked without a copy.
+    fn uri(&self, path: &'static str) -> Uri {
+        let mut parts = uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::from_static(path));
+        Uri::from_parts(parts).expect("baseUrl's scheme and authority, an absolute path")
     }
 
     /// The URL of `path` as messages show it (passwords masked).
@@ -324,8 +322,7 @@ impl Transport {
     }
 
     /// One GET of `path`, any HTTP answer being a success (`ywx check`).
-    pub fn probe(&self, path: &str) -> Result<()> {
-        let url = format!("{}{}", self.base_url, path);
+    pub fn probe(&self, path: &'static str) -> Result<()> {
         let shown = self.shown.url(path);
         let sent = Sent::start();
         let failed = |e| {
@@ -333,7 +330,7 @@ impl Transport {
                 .failure(e, &shown, self.timeout_ms, sent.finish(0))
                 .error
         };
-        let mut response = self.agent().get(&url).call().map_err(failed)?;
+        let mut response = self.agent().get(self.uri(path)).call().map_err(failed)?;
         let _ = response
             .body_mut()
             .with_config()
@@ -349,6 +346,51 @@ impl Transport {
         for agent in self.agents.iter().chain([&self.fresh]) {
             agent.clone().shutdown();
         }
+    }
+}
+
+/// The scheme and authority of `baseUrl`.
+fn base_parts(base_url: &str) -> Result<(Scheme, Authority)> {
+    let parts = base_url.parse::<Uri>().ok().map(Uri::into_parts);
+    match parts {
+        Some(uri::Parts {
+            scheme: Some(scheme),
+            authority: Some(authority),
+            ..
+        }) => Ok((scheme, authority)),
+        _ => Err(Error::not_configured(format!(
+            "配置项 baseUrl \"{}\" 不是合法的网址",
+            crate::config::mask_url_password(base_url)
+        ))),
+    }
+}
+
+/// A POST of `body` as JSON, built as an `http::Request` (ureq's request
+/// builder moves its parts several times over).
+fn post(
+    agent: &Agent,
+    uri: Uri,
+    body: Body,
+    left: Option<Duration>,
+) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut request = ureq::http::Request::new(());
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if let Body::Stream { len, .. } = &body {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
+    }
+    if let Some(left) = left {
+        request = agent
+            .configure_request(request)
+            .timeout_per_call(Some(left))
+            .build();
+    }
+    match body {
+        Body::Empty => agent.run(request.map(|()| "{}")),
+        Body::Json(text) => agent.run(request.map(|()| text)),
+        Body::Stream { reader, .. } => agent.run(request.map(|()| SendBody::from_reader(reader))),
     }
 }
 
