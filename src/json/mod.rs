@@ -12,6 +12,7 @@
 //! and its last value ([`Object::insert`]).
 
 mod parse;
+mod scan;
 mod write;
 
 use std::borrow::Cow;
@@ -19,6 +20,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 pub use parse::parse_plain;
+pub use scan::{Found, plain_paths};
 
 /// A JSON value whose strings may borrow from the text it was read from.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,42 +34,67 @@ pub enum Json<'a> {
 }
 
 /// A JSON object: its entries in order, each key once.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+#[derive(Debug, Clone, Default)]
+pub struct Object<'a> {
+    entries: Vec<(Cow<'a, str>, Json<'a>)>,
+    /// The object's own text, when it was read from compact, plain JSON
+    /// (no space between tokens, no key given twice: what [`Json::to_json`]
+    /// would write) and nothing in it has changed since: written as it is.
+    pub(super) text: Option<&'a str>,
+}
+
+impl PartialEq for Object<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
 
 impl<'a> Object<'a> {
     pub fn new() -> Object<'a> {
-        Object(Vec::new())
+        Object::default()
     }
 
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// As serde_json's `Map::insert`: a key already there keeps its place
     /// and takes the new value; a new key goes last.
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Json<'a>) {
-        let key = key.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value,
-            None => self.0.push((key, value)),
+        self.put(key.into(), value);
+    }
+
+    /// [`Object::insert`]; true when the key was there.
+    pub(super) fn put(&mut self, key: Cow<'a, str>, value: Json<'a>) -> bool {
+        self.text = None;
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => {
+                *v = value;
+                true
+            }
+            None => {
+                self.entries.push((key, value));
+                false
+            }
         }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
+    /// The value of `key`, to change it: this object's text no longer
+    /// stands for it.
     fn get_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
-        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.text = None;
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -173,7 +200,7 @@ impl<'a> Json<'a> {
             Json::Array(a) => Value::Array(a.into_iter().map(Json::into_value).collect()),
             Json::Object(o) => {
                 let mut map = Map::new();
-                for (k, v) in o.0 {
+                for (k, v) in o.entries {
                     map.insert(k.into_owned(), v.into_value());
                 }
                 Value::Object(map)
@@ -199,11 +226,13 @@ impl From<Value> for Json<'static> {
             Value::Number(n) => Json::Number(n),
             Value::String(s) => Json::String(Cow::Owned(s)),
             Value::Array(a) => Json::Array(a.into_iter().map(Json::from).collect()),
-            Value::Object(m) => Json::Object(Object(
-                m.into_iter()
+            Value::Object(m) => Json::Object(Object {
+                entries: m
+                    .into_iter()
                     .map(|(k, v)| (Cow::Owned(k), Json::from(v)))
                     .collect(),
-            )),
+                text: None,
+            }),
         }
     }
 }
@@ -230,6 +259,37 @@ mod tests {
             json!({"s": "\u{1}\"\\/é\u{7f}\u{2028}", "n": [0, -3, 1.5, 1e300, u64::MAX], "o": {}});
         assert_eq!(Json::from(v.clone()).to_json(), v.to_string());
         assert_eq!(Json::from(v.clone()).into_value(), v);
+    }
+
+    /// A compact object read is written from its text, until it or
+    /// anything in it changes.
+    #[test]
+    fn a_changed_object_is_written_anew() {
+        let text = r#"{"a":{"b":1,"c":[{"d":"x"}]},"e":{"f":null}}"#;
+        let mut j = parse_plain(text).unwrap();
+        assert_eq!(j.as_object().and_then(|o| o.text), Some(text));
+        assert_eq!(j.to_json(), text);
+        j.object_at_mut("a").unwrap().insert("g", Json::Bool(true));
+        assert!(j.as_object().unwrap().text.is_none());
+        let e = j.get("e").and_then(Json::as_object).and_then(|o| o.text);
+        assert_eq!(
+            e,
+            Some(r#"{"f":null}"#),
+            "what did not change keeps its text"
+        );
+        assert_eq!(
+            j.to_json(),
+            r#"{"a":{"b":1,"c":[{"d":"x"}],"g":true},"e":{"f":null}}"#
+        );
+        let mut j = parse_plain(text).unwrap();
+        j.object_at_mut("e");
+        assert_eq!(j.to_json(), text, "looked at to change, written the same");
+        for loose in [r#"{"a": 1}"#, r#"{"a":{"b":1,"b":2}}"#, "{\"a\":[1 ]}"] {
+            let j = parse_plain(loose).unwrap();
+            assert!(j.as_object().unwrap().text.is_none(), "{loose}");
+            let v: Value = serde_json::from_str(loose).unwrap();
+            assert_eq!(j.to_json(), v.to_string());
+        }
     }
 
     #[test]

@@ -39,41 +39,82 @@ static ENDS_STRING: [bool; 256] = {
     table
 };
 
+/// Where the first byte that ends a plain string is: eight bytes at a
+/// time (as serde_json looks: Mycroft's test for a zero byte, on the bytes
+/// xor'ed with `"` and `\\`, and on those below 0x20), then the rest one by
+/// one. The lowest byte the test flags is always one it looks for.
+pub(super) fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    let mut chunks = bytes.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let chars = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let control = chars.wrapping_sub(ONES * 0x20) & !chars;
+        let quote = chars ^ (ONES * u64::from(b'"'));
+        let quote = quote.wrapping_sub(ONES) & !quote;
+        let backslash = chars ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        let found = (control | quote | backslash) & (ONES << 7);
+        if found != 0 {
+            return Some(i * 8 + found.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = chunks.remainder();
+    let at = tail.iter().position(|&b| ENDS_STRING[usize::from(b)])?;
+    Some(bytes.len() - tail.len() + at)
+}
+
 /// `text` read as JSON when it is plain (see the module's documentation);
 /// None when it is not, and serde_json must read it.
 pub fn parse_plain(text: &str) -> Option<Json<'_>> {
-    let mut p = Plain { text, at: 0 };
+    let mut p = Plain::new(text);
     p.skip_space();
     let value = p.value(0)?;
     p.skip_space();
     (p.at == text.len()).then_some(value)
 }
 
-struct Plain<'a> {
-    text: &'a str,
-    at: usize,
+/// A reader of plain JSON over a text (`scan.rs` reads with it too).
+pub(super) struct Plain<'a> {
+    pub(super) text: &'a str,
+    pub(super) at: usize,
+    /// How often it met what compact JSON does not have: space between
+    /// tokens, a key given twice.
+    pub(super) loose: usize,
 }
 
 impl<'a> Plain<'a> {
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn new(text: &'a str) -> Plain<'a> {
+        Plain {
+            text,
+            at: 0,
+            loose: 0,
+        }
+    }
+}
+
+impl<'a> Plain<'a> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
 
-    fn next(&mut self) -> Option<u8> {
+    pub(super) fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.at += 1;
         Some(b)
     }
 
     /// JSON's whitespace: space, tab, line feed, carriage return.
-    fn skip_space(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
+    pub(super) fn skip_space(&mut self) {
+        if matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.loose += 1;
+            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.at += 1;
+            }
         }
     }
 
     /// A value inside `depth` objects and arrays.
-    fn value(&mut self, depth: usize) -> Option<Json<'a>> {
+    pub(super) fn value(&mut self, depth: usize) -> Option<Json<'a>> {
         match self.peek()? {
             b'{' => self.object(depth + 1),
             b'[' => self.array(depth + 1),
@@ -86,7 +127,7 @@ impl<'a> Plain<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Json<'a>) -> Option<Json<'a>> {
+    pub(super) fn literal(&mut self, word: &str, value: Json<'a>) -> Option<Json<'a>> {
         let end = self.at + word.len();
         (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| {
             self.at = end;
@@ -95,11 +136,9 @@ impl<'a> Plain<'a> {
     }
 
     /// A string without escapes or control characters, borrowed.
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    pub(super) fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.at + 1;
-        let len = self.text.as_bytes()[start..]
-            .iter()
-            .position(|&b| ENDS_STRING[usize::from(b)])?;
+        let len = string_end(&self.text.as_bytes()[start..])?;
         let end = start + len;
         if self.text.as_bytes()[end] != b'"' {
             return None;
@@ -111,7 +150,7 @@ impl<'a> Plain<'a> {
 
     /// An integer of at most [`MAX_DIGITS`] digits, as serde_json reads it:
     /// u64 when not negative, i64 when negative.
-    fn integer(&mut self) -> Option<Number> {
+    pub(super) fn integer(&mut self) -> Option<Number> {
         let negative = self.peek() == Some(b'-');
         if negative {
             self.at += 1;
@@ -162,7 +201,17 @@ impl<'a> Plain<'a> {
         }
     }
 
+    /// An object, with its text when it is compact (`Object::text`).
     fn object(&mut self, depth: usize) -> Option<Json<'a>> {
+        let (start, loose) = (self.at, self.loose);
+        let mut object = self.entries(depth)?;
+        if self.loose == loose {
+            object.text = Some(&self.text[start..self.at]);
+        }
+        Some(Json::Object(object))
+    }
+
+    fn entries(&mut self, depth: usize) -> Option<Object<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -171,7 +220,7 @@ impl<'a> Plain<'a> {
         self.skip_space();
         if self.peek() == Some(b'}') {
             self.at += 1;
-            return Some(Json::Object(object));
+            return Some(object);
         }
         loop {
             self.skip_space();
@@ -190,11 +239,13 @@ impl<'a> Plain<'a> {
             if object.len() == MAX_ENTRIES {
                 return None;
             }
-            object.insert(key, value);
+            if object.put(key, value) {
+                self.loose += 1;
+            }
             self.skip_space();
             match self.next()? {
                 b',' => continue,
-                b'}' => return Some(Json::Object(object)),
+                b'}' => return Some(object),
                 _ => return None,
             }
         }

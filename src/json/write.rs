@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use super::Json;
+use super::parse::string_end;
 
 /// How serde_json escapes a byte: 0 not at all, `u` as `\u00XX`, any other
 /// as a backslash and that letter.
@@ -50,6 +51,9 @@ pub fn write(value: &Json, out: &mut String) {
             out.push(']');
         }
         Json::Object(object) => {
+            if let Some(text) = object.text {
+                return out.push_str(text);
+            }
             out.push('{');
             for (i, (key, value)) in object.iter().enumerate() {
                 if i > 0 {
@@ -65,15 +69,15 @@ pub fn write(value: &Json, out: &mut String) {
 }
 
 fn write_str(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    let mut start = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
+    let mut rest = s;
+    // The bytes escaped are the bytes that end a plain string.
+    while let Some(at) = string_end(rest.as_bytes()) {
+        let b = rest.as_bytes()[at];
         let escape = ESCAPE[usize::from(b)];
-        if escape == 0 {
-            continue;
-        }
         // An escaped byte is ASCII: a str boundary on each side.
-        out.push_str(&s[start..i]);
+        out.push_str(&rest[..at]);
         out.push('\\');
         out.push(char::from(escape));
         if escape == b'u' {
@@ -81,9 +85,9 @@ fn write_str(s: &str, out: &mut String) {
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 0xF)]));
         }
-        start = i + 1;
+        rest = &rest[at + 1..];
     }
-    out.push_str(&s[start..]);
+    out.push_str(rest);
     out.push('"');
 }
 

@@ -33,7 +33,7 @@ const IN_BODY: [&str; 5] = [
 pub fn apply(shape: Shape, root: &mut Json, files: &mut Vec<Attachment>) -> Result<()> {
     let names = |path: &str, fields: &[&str]| {
         let obj = root.at(path).and_then(Json::as_object);
-        obj.is_some_and(|o| fields.iter().any(|f| o.contains_key(f)))
+        obj.is_some_and(|o| o.iter().any(|(key, _)| fields.contains(&key)))
     };
     if !names(part(shape, "body"), &IN_BODY) && !names(part(shape, "head"), &["appendixFile"]) {
         return Ok(());

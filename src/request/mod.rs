@@ -164,17 +164,23 @@ fn set_default(shape: Shape, root: &mut Json, field: &'static str, value: Defaul
 
 /// Checks every rule of the endpoint, in table order; the first failure wins.
 pub fn validate(ep: &Endpoint, root: &Json) -> Result<()> {
-    let sign_type_4 = root
-        .get("signType")
-        .and_then(Json::text)
-        .is_some_and(|s| s.trim() == "4");
-    let template = locate(ep.shape, root, "head.templateId").and_then(Json::text);
-    let fam = template.as_deref().map(family);
+    // Only sign pushes (`msg`) have a rule that signType 4 relaxes.
+    let sign_type_4 = ep.shape == Shape::Msg
+        && root
+            .get("signType")
+            .and_then(Json::text)
+            .is_some_and(|s| s.trim() == "4");
+    // The template's family, looked up for the first rule that asks.
+    let mut fam = None;
     for rule in ep.rules.iter().flat_map(|group| group.iter()) {
-        if let Some(only) = rule.only
-            && fam != Some(only)
-        {
-            continue;
+        if let Some(only) = rule.only {
+            let fam = fam.get_or_insert_with(|| {
+                let template = locate(ep.shape, root, "head.templateId").and_then(Json::text);
+                template.as_deref().map(family)
+            });
+            if *fam != Some(only) {
+                continue;
+            }
         }
         let value = locate(ep.shape, root, rule.field);
         debug_assert!(rule.need != Need::UnlessSignType4 || ep.shape == Shape::Msg);
@@ -187,32 +193,45 @@ pub fn validate(ep: &Endpoint, root: &Json) -> Result<()> {
 /// clientSecret where the endpoint needs it, and sysTag (borrowed from the
 /// config, which outlives the request).
 pub fn fill_from_config<'a>(ep: &Endpoint, config: &'a Config, root: &mut Json<'a>) {
-    let blank = |v: Option<&Json>| v.is_none_or(Json::is_null_or_empty);
-    let target = match ep.shape {
-        Shape::Query => root.as_object_mut(),
-        shape => root.object_at_mut(part(shape, "head")),
+    let head = match ep.shape {
+        Shape::Query => None,
+        shape => Some(part(shape, "head")),
     };
-    if let Some(obj) = target {
-        if ep.creds != Creds::None && blank(obj.get("clientId")) {
-            obj.insert("clientId", Json::String(Cow::Borrowed(&config.client_id)));
-        }
-        if ep.creds == Creds::ClientIdAndSecret && blank(obj.get("clientSecret")) {
-            let secret = Json::String(Cow::Borrowed(&config.client_secret));
-            obj.insert("clientSecret", secret);
-        }
+    if ep.creds != Creds::None {
+        fill_blank(root, head, "clientId", &config.client_id);
+    }
+    if ep.creds == Creds::ClientIdAndSecret {
+        fill_blank(root, head, "clientSecret", &config.client_secret);
     }
     if let Some(tag) = &config.sys_tag {
-        let obj = match ep.sys_tag {
-            SysTag::None => None,
-            SysTag::Query => root.as_object_mut(),
-            SysTag::Head => root.object_at_mut(part(ep.shape, "head")),
-            SysTag::Body => root.object_at_mut(part(ep.shape, "body")),
+        let at = match ep.sys_tag {
+            SysTag::None => return,
+            SysTag::Query => None,
+            SysTag::Head => Some(part(ep.shape, "head")),
+            SysTag::Body => Some(part(ep.shape, "body")),
         };
-        if let Some(obj) = obj
-            && blank(obj.get("sysTag"))
-        {
-            obj.insert("sysTag", Json::String(Cow::Borrowed(tag)));
-        }
+        fill_blank(root, at, "sysTag", tag);
+    }
+}
+
+/// Sets `key` of the object at `path` (the top when None) to `value` when
+/// it is absent, null or "" there. Looked at first and changed only then:
+/// what did not change is written from the caller's text (`json::Object`).
+fn fill_blank<'a>(root: &mut Json<'a>, path: Option<&str>, key: &'static str, value: &'a str) {
+    let object = match path {
+        Some(path) => root.at(path),
+        None => Some(&*root),
+    };
+    let blank = |o: &Object| o.get(key).is_none_or(Json::is_null_or_empty);
+    if !object.and_then(Json::as_object).is_some_and(blank) {
+        return;
+    }
+    let object = match path {
+        Some(path) => root.object_at_mut(path),
+        None => root.as_object_mut(),
+    };
+    if let Some(object) = object {
+        object.insert(key, Json::String(Cow::Borrowed(value)));
     }
 }
 

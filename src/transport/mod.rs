@@ -284,24 +284,26 @@ impl Transport {
                 .failure(e, &shown, self.timeout_ms, sent.finish(total))
         };
         let mut response = result.map_err(failed)?;
-        let header = |name: &str| {
+        // Looked up by the header's constant (a name given as text is
+        // parsed each time).
+        let header = |name: header::HeaderName| {
             response
                 .headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        if let Some(date) = response.headers().get("date")
+        if let Some(date) = response.headers().get(header::DATE)
             && let Ok(date) = date.to_str()
         {
             self.clock.observe(date);
         }
         let status = response.status().as_u16();
-        let content_type = header("content-type");
+        let content_type = header(header::CONTENT_TYPE);
         // Only a redirect's Location is shown.
         let location = (300..400)
             .contains(&status)
-            .then(|| header("location"))
+            .then(|| header(header::LOCATION))
             .flatten();
         // Read into a buffer of the announced size: no regrowing copies.
         let announced = response.body().content_length().unwrap_or(0);

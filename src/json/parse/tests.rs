@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::parse_plain;
-use crate::json::Json;
+use super::{ENDS_STRING, parse_plain, string_end};
+use crate::json::{Json, plain_paths};
 use crate::value::{MAX_DEPTH, too_deep};
 
 /// `text` is read here, as serde_json reads it.
@@ -147,7 +147,7 @@ fn random_texts_read_here_are_read_the_same_by_serde_json() {
         "x",
         "\"",
     ];
-    let mut read = 0;
+    let (mut read, mut scanned) = (0, 0);
     for _ in 0..200_000 {
         let text = match rand(3) {
             // Structured: a random object of random values.
@@ -171,8 +171,19 @@ fn random_texts_read_here_are_read_the_same_by_serde_json() {
             read += 1;
             agrees(&text, ours);
         }
+        if let Some(found) = plain_paths(&text, [&["a"], &["body", "uniqueId"]]) {
+            scanned += 1;
+            let theirs: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("scanned here, refused by serde_json ({e}): {text:?}"));
+            let at = |v: Option<&Value>| v.cloned().map(Json::from);
+            assert_eq!(found.is_object, theirs.is_object(), "{text:?}");
+            assert_eq!(found.values[0], at(theirs.get("a")), "{text:?}");
+            let unique_id = theirs.get("body").and_then(|b| b.get("uniqueId"));
+            assert_eq!(found.values[1], at(unique_id), "{text:?}");
+        }
     }
     assert!(read > 50_000, "the plain reader read only {read} texts");
+    assert!(scanned >= read, "scanned {scanned}, read {read}");
 }
 
 fn value(rand: &mut impl FnMut(u64) -> u64, depth: usize) -> String {
@@ -205,6 +216,32 @@ fn value(rand: &mut impl FnMut(u64) -> u64, depth: usize) -> String {
                 })
                 .collect();
             format!("{{{}}}", entries.join(","))
+        }
+    }
+}
+
+/// Eight bytes at a time finds the byte one at a time finds: every byte
+/// value, at every place of a chunk and of the tail, after any bytes.
+#[test]
+fn strings_end_where_a_byte_at_a_time_says() {
+    let plain = |b: &u8| !ENDS_STRING[usize::from(*b)];
+    let fillers: [&[u8]; 3] = [
+        b"abcdefghijklmnopq",
+        "é中😀αβγδεζ".as_bytes(),
+        &[0x7F, 0x80, 0xFF, 0x21, 0x5B, 0x5D, 0xC0],
+    ];
+    for filler in fillers {
+        for len in 0..24 {
+            let prefix: Vec<u8> = filler.iter().copied().cycle().take(len).collect();
+            assert!(prefix.iter().all(plain));
+            for b in 0..=255u8 {
+                let mut bytes = prefix.clone();
+                bytes.push(b);
+                bytes.extend_from_slice(b"xyz\\");
+                let naive = bytes.iter().position(|b| !plain(b));
+                assert_eq!(string_end(&bytes), naive, "{bytes:?}");
+            }
+            assert_eq!(string_end(&prefix), None, "{prefix:?}");
         }
     }
 }
