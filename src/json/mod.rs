@@ -54,6 +54,7 @@ impl<'a> Object<'a> {
         Object::default()
     }
 
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -100,6 +101,7 @@ impl<'a> Object<'a> {
 
 impl<'a> Json<'a> {
     /// The value of `key` when this is an object that has it.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.as_object()?.get(key)
     }
@@ -126,6 +128,7 @@ impl<'a> Json<'a> {
         v.as_object_mut()
     }
 
+    #[inline]
     pub fn as_object(&self) -> Option<&Object<'a>> {
         match self {
             Json::Object(o) => Some(o),
@@ -151,6 +154,7 @@ impl<'a> Json<'a> {
         }
     }
 
+    #[inline]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),
@@ -159,11 +163,13 @@ impl<'a> Json<'a> {
     }
 
     /// Null or the empty string: what a default or a credential fills.
+    #[inline]
     pub fn is_null_or_empty(&self) -> bool {
         matches!(self, Json::Null) || self.as_str() == Some("")
     }
 
     /// Absent in effect: null or a blank string.
+    #[inline]
     pub fn is_blank(&self) -> bool {
         match self {
             Json::Null => true,
@@ -211,6 +217,7 @@ impl<'a> Json<'a> {
 
 /// A dotted path's first key and the rest, as `split('.')` would cut it
 /// (without its searcher: paths are a few bytes).
+#[inline]
 fn first_key(path: &str) -> (&str, Option<&str>) {
     match path.bytes().position(|b| b == b'.') {
         Some(i) => (&path[..i], Some(&path[i + 1..])),

@@ -43,6 +43,7 @@ static ENDS_STRING: [bool; 256] = {
 /// time (as serde_json looks: Mycroft's test for a zero byte, on the bytes
 /// xor'ed with `"` and `\\`, and on those below 0x20), then the rest one by
 /// one. The lowest byte the test flags is always one it looks for.
+#[inline]
 pub(super) fn string_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::MAX / 255;
     let mut chunks = bytes.chunks_exact(8);
@@ -93,10 +94,12 @@ impl<'a> Plain<'a> {
 }
 
 impl<'a> Plain<'a> {
+    #[inline]
     pub(super) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
 
+    #[inline]
     pub(super) fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.at += 1;
@@ -104,6 +107,7 @@ impl<'a> Plain<'a> {
     }
 
     /// JSON's whitespace: space, tab, line feed, carriage return.
+    #[inline]
     pub(super) fn skip_space(&mut self) {
         if matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.loose += 1;
@@ -136,6 +140,7 @@ impl<'a> Plain<'a> {
     }
 
     /// A string without escapes or control characters, borrowed.
+    #[inline]
     pub(super) fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.at + 1;
         let len = string_end(&self.text.as_bytes()[start..])?;

@@ -284,27 +284,26 @@ impl Transport {
                 .failure(e, &shown, self.timeout_ms, sent.finish(total))
         };
         let mut response = result.map_err(failed)?;
-        // Looked up by the header's constant (a name given as text is
-        // parsed each time).
-        let header = |name: header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        if let Some(date) = response.headers().get(header::DATE)
-            && let Ok(date) = date.to_str()
-        {
+        let status = response.status().as_u16();
+        // Only a redirect's Location is shown.
+        let redirect = (300..400).contains(&status);
+        // The few headers read, in one pass over the few there are (a
+        // look-up hashes the name): the first of each, as `get` finds it.
+        let (mut date, mut content_type, mut location) = (None, None, None);
+        for (name, value) in response.headers() {
+            let slot = match *name {
+                header::DATE => &mut date,
+                header::CONTENT_TYPE => &mut content_type,
+                header::LOCATION if redirect => &mut location,
+                _ => continue,
+            };
+            slot.get_or_insert(value.to_str().ok());
+        }
+        if let Some(date) = date.flatten() {
             self.clock.observe(date);
         }
-        let status = response.status().as_u16();
-        let content_type = header(header::CONTENT_TYPE);
-        // Only a redirect's Location is shown.
-        let location = (300..400)
-            .contains(&status)
-            .then(|| header(header::LOCATION))
-            .flatten();
+        let content_type = content_type.flatten().map(str::to_string);
+        let location = location.flatten().map(str::to_string);
         // Read into a buffer of the announced size: no regrowing copies.
         let announced = response.body().content_length().unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);
