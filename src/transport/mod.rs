@@ -154,6 +154,8 @@ pub struct Transport {
     /// `baseUrl`'s scheme and authority (it has no path: `config::url`).
     scheme: Scheme,
     authority: Authority,
+    /// The URLs of the paths it knows ([`Transport::knowing`]).
+    uris: Vec<(&'static str, Uri)>,
     /// What messages show of the gateway and the proxy: passwords masked.
     shown: errors::Shown,
     timeout_ms: u64,
@@ -185,6 +187,7 @@ impl Transport {
             fresh: agent(false)?,
             scheme,
             authority,
+            uris: Vec::new(),
             shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
             budget: Duration::from_millis(config.connect_timeout_ms + config.timeout_ms),
@@ -249,9 +252,25 @@ impl Transport {
         &self.agents[slot::of_this_thread()]
     }
 
+    /// The same transport, with the URLs of `paths` (the endpoints') made
+    /// once: a request of one of them takes a copy.
+    pub fn knowing(mut self, paths: impl IntoIterator<Item = &'static str>) -> Transport {
+        self.uris = paths.into_iter().map(|p| (p, self.make_uri(p))).collect();
+        self
+    }
+
+    /// The URL of `path`: made at [`Transport::knowing`], or now.
+    fn uri(&self, path: &'static str) -> Uri {
+        let known = |p: &&str| std::ptr::eq(*p, path) || *p == path;
+        match self.uris.iter().find(|(p, _)| known(p)) {
+            Some((_, uri)) => uri.clone(),
+            None => self.make_uri(path),
+        }
+    }
+
     /// The URL of `path`, from the parts of `baseUrl` parsed once: a
     /// path of the code's own is checked without a copy.
-    fn uri(&self, path: &'static str) -> Uri {
+    fn make_uri(&self, path: &'static str) -> Uri {
         let mut parts = uri::Parts::default();
         parts.scheme = Some(self.scheme.clone());
         parts.authority = Some(self.authority.clone());
