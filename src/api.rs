@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::client::{self, Session};
 use crate::codes;
 use crate::error::{Error, Result};
-use crate::methods::{self, Run};
+use crate::json::{self, Json};
+use crate::methods::{self, Method, Run};
 use crate::reply::Reply;
 use crate::request;
 
@@ -35,12 +36,16 @@ pub fn call(method: &str, request: &str) -> String {
 }
 
 /// [`call`] in a session the caller already has.
-pub fn call_in(session: &Session, method: &str, request: &str) -> String {
+pub fn call_in(session: &Session, name: &str, request: &str) -> String {
     let started = Instant::now();
+    let method = methods::find(name);
     // What the call was about, for the log: looked for only when logged.
     let logged = session.client().is_ok_and(|c| c.logger.enabled());
     let mut key = logged.then(String::new);
-    let outcome = dispatch(session, method, request, key.as_mut());
+    let outcome = match method {
+        Some(method) => dispatch(session, method, request, key.as_mut()),
+        None => Err(unknown_method(name)),
+    };
     let (text, status, message) = match outcome {
         Ok(reply) => {
             // The message is logged only for a failure: not looked for otherwise.
@@ -54,7 +59,7 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
     };
     if let Ok(c) = session.client() {
         // The caller's method name only when it is one (it is their text).
-        let name = methods::find(method).map_or("(unknown method)", |m| m.name);
+        let name = method.map_or("(unknown method)", |m| m.name);
         c.logger.call(
             name,
             started.elapsed(),
@@ -70,20 +75,10 @@ pub fn call_in(session: &Session, method: &str, request: &str) -> String {
 /// for the log.
 fn dispatch(
     session: &Session,
-    name: &str,
+    method: &Method,
     request: &str,
     mut key: Option<&mut String>,
 ) -> Result<Reply> {
-    let Some(method) = methods::find(name) else {
-        return Err(Error::new(
-            &codes::UNKNOWN_METHOD,
-            format!(
-                "没有名为 {} 的方法。可用的方法：{}",
-                quoted_name(name),
-                methods::names().join("、")
-            ),
-        ));
-    };
     let handler = match method.run {
         Run::Lifecycle(f) => {
             let text = (!request.trim().is_empty()).then_some(request);
@@ -104,7 +99,7 @@ fn dispatch(
         *key = request::log_key(&value);
     }
     let reply = match (handler, method.endpoint) {
-        (Some(handler), _) => handler(session, value)?,
+        (Some(handler), _) => handler(session, value.into_value())?,
         (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
         (None, None) => unreachable!("a gateway method names its endpoint"),
     };
@@ -115,6 +110,17 @@ fn dispatch(
         key.push_str(id);
     }
     Ok(reply)
+}
+
+fn unknown_method(name: &str) -> Error {
+    Error::new(
+        &codes::UNKNOWN_METHOD,
+        format!(
+            "没有名为 {} 的方法。可用的方法：{}",
+            quoted_name(name),
+            methods::names().join("、")
+        ),
+    )
 }
 
 /// A method name as messages quote it: only when it looks like one (it
@@ -129,8 +135,13 @@ fn quoted_name(name: &str) -> String {
 }
 
 /// The request parsed, refusing empty text and nesting deeper than
-/// [`MAX_DEPTH`] before serde_json recurses into it.
-fn parse(request: &str) -> Result<Value> {
+/// [`MAX_DEPTH`] before serde_json recurses into it. A plain request
+/// ([`json::parse_plain`]: valid, not too deep, nothing serde_json could
+/// read in another way) is read without serde_json, borrowing its strings.
+fn parse(request: &str) -> Result<Json<'_>> {
+    if let Some(json) = json::parse_plain(request) {
+        return Ok(json);
+    }
     if request.trim().is_empty() {
         return Err(Error::new(
             &codes::INVALID_JSON,
@@ -145,7 +156,10 @@ fn parse(request: &str) -> Result<Value> {
             ),
         ));
     }
-    serde_json::from_str(request).map_err(|e| crate::error::invalid_json("请求", &e))
+    match serde_json::from_str::<Value>(request) {
+        Ok(value) => Ok(Json::from(value)),
+        Err(e) => Err(crate::error::invalid_json("请求", &e)),
+    }
 }
 
 /// `ywx check`'s HTTP step: one GET of `/` on the gateway of `config`

@@ -50,9 +50,10 @@ impl Client {
     fn start(config: Config, source: ConfigSource) -> Result<Arc<Client>> {
         let trust = crate::verify::Trust::load(config.verify.ca_file.as_deref())?;
         let clock = Arc::new(GatewayClock::default());
-        let transport = Arc::new(Transport::new(&config, clock.clone())?);
+        let paths = || endpoints::ALL.iter().map(|e| e.path);
+        let transport = Arc::new(Transport::new(&config, clock.clone())?.knowing(paths()));
         // The delivery thread's own, so that stopping it interrupts only it.
-        let background = Arc::new(Transport::new(&config, clock.clone())?);
+        let background = Arc::new(Transport::new(&config, clock.clone())?.knowing(paths()));
         let logger = Arc::new(Logger::new(
             config.log.dir.clone(),
             Level::parse(&config.log.level),

@@ -76,30 +76,40 @@ pub fn gateway_text(local_ms: i64, offset_ms: i64, zone_minutes: i32) -> String 
 }
 
 /// An HTTP date (RFC 9110's IMF-fixdate, the only form servers send now)
-/// as seconds since the epoch.
+/// as seconds since the epoch; None for anything else, or a day that does
+/// not exist. Read from every response (`Date`): plain arithmetic.
 pub fn parse_http_date(s: &str) -> Option<i64> {
     let b = s.trim().as_bytes();
     if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = std::str::from_utf8(&b[r]).ok()?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
+        b[r].iter().try_fold(0, |n: i64, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
     };
     const MONTHS: [&[u8]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
         b"Dec",
     ];
-    let month = MONTHS.iter().position(|m| *m == &b[8..11])? as u32 + 1;
-    let date = chrono::NaiveDate::from_ymd_opt(num(12..16)? as i32, month, num(5..7)? as u32)?;
-    let time = date.and_hms_opt(
-        num(17..19)? as u32,
-        num(20..22)? as u32,
-        num(23..25)?.min(59) as u32,
-    )?;
-    Some(time.and_utc().timestamp())
+    let month = MONTHS.iter().position(|m| *m == &b[8..11])? as i64 + 1;
+    let (year, day) = (num(12..16)?, num(5..7)?);
+    let (hour, minute, second) = (num(17..19)?, num(20..22)?, num(23..25)?.min(59));
+    if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// The days of a month of the proleptic Gregorian calendar.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// The local time `offset_ms` from now in the gateway's format,
@@ -319,7 +329,6 @@ fn utc_offset(secs: i64) -> i64 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
 /// algorithm).
-#[cfg_attr(not(unix), allow(dead_code))]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -368,6 +377,47 @@ mod tests {
         clock.observe("Sun, 06 Nov 1994 08:49:37 GMT");
         let off = clock.offset_ms().unwrap();
         assert!(off < -1_000_000_000, "a gateway of 1994: {off}");
+    }
+
+    /// The arithmetic agrees with chrono's calendar on every day of four
+    /// centuries, on days that do not exist and on times out of range.
+    #[test]
+    fn http_dates_agree_with_chrono() {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let chronos = |y: i32, m: u32, d: u32, hh: u32, mm: u32, ss: u32| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)?
+                .and_hms_opt(hh, mm, ss.min(59))
+                .map(|t| t.and_utc().timestamp())
+        };
+        for y in (1899..2301).chain([0, 1, 1600, 9999]) {
+            for m in 1..=12u32 {
+                for (d, hh, mm, ss) in (0..=32).map(|d| (d, 23, 59, 60)).chain([
+                    (1, 24, 0, 0),
+                    (1, 0, 60, 0),
+                    (1, 7, 8, 99),
+                ]) {
+                    let text = format!(
+                        "Sun, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT",
+                        MONTHS[m as usize - 1]
+                    );
+                    assert_eq!(
+                        parse_http_date(&text),
+                        chronos(y, m, d, hh, mm, ss),
+                        "{text}"
+                    );
+                }
+            }
+        }
+        for bad in [
+            "Sun, 06 Nov 199x 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:4é:37 GM",
+            "Sun, 06 Nox 1994 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

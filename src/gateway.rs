@@ -11,15 +11,15 @@ use crate::attach::{Attachment, Document};
 use crate::client::Client;
 use crate::endpoints::{Delivery, Endpoint, Shape};
 use crate::error::Result;
+use crate::json::Json;
 use crate::outbox::{Push, outcome_unknown};
 use crate::reply::{self, Call, Reply};
 use crate::request::{self, Prepared};
 use crate::transport::{Body, Reached, Request};
-use crate::value::to_json;
 
 /// Checks `value` against the endpoint's rules, fills what the config
 /// knows, sends it and returns the gateway's answer.
-pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Reply> {
+pub fn call(client: &Client, ep: &'static Endpoint, value: Json) -> Result<Reply> {
     call_until(
         client,
         ep,
@@ -33,27 +33,35 @@ pub fn call(client: &Client, ep: &'static Endpoint, value: Value) -> Result<Repl
 pub fn call_until(
     client: &Client,
     ep: &'static Endpoint,
-    value: Value,
+    value: Json,
     deadline: Instant,
 ) -> Result<Reply> {
     let Prepared { mut value, files } = request::prepare(ep, value)?;
     request::fill_from_config(ep, &client.config, &mut value);
-    let mut reply = match ep.delivery {
-        Delivery::Outbox(_) if client.outbox.enabled() => client.outbox.push(Push {
-            endpoint: ep,
-            request: &mut value,
-            files,
-            deadline,
-        })?,
-        Delivery::Outbox(_) => push_unkept(client, ep, &value, files, deadline)?,
-        Delivery::Retry if !files.is_empty() => {
-            post_document(client, ep, &value, files, deadline).map_err(|f| f.error)?
+    // A push goes through the outbox as a serde_json `Value` (which it
+    // keeps); auto-verification reads the request as pushed.
+    let (mut reply, pushed) = match ep.delivery {
+        Delivery::Outbox(_) if client.outbox.enabled() => {
+            let mut request = std::mem::replace(&mut value, Json::Null).into_value();
+            let reply = client.outbox.push(Push {
+                endpoint: ep,
+                request: &mut request,
+                files,
+                deadline,
+            })?;
+            (reply, Some(request))
         }
-        Delivery::Retry => send(client, ep, &value, deadline)?,
+        Delivery::Outbox(_) => (push_unkept(client, ep, &value, files, deadline)?, None),
+        Delivery::Retry if !files.is_empty() => {
+            let reply = post_document(client, ep, &value, files, deadline).map_err(|f| f.error)?;
+            (reply, None)
+        }
+        Delivery::Retry => (send(client, ep, &value, deadline)?, None),
     };
     client.outbox.after_success();
     if client.config.verify.auto {
-        attach_local_verify(client, ep, &value, &mut reply);
+        let request = pushed.unwrap_or_else(|| value.into_value());
+        attach_local_verify(client, ep, &request, &mut reply);
     }
     if let Some(dir) = &client.config.file_dir
         && crate::files::save(dir, ep.name, reply.json_mut())
@@ -86,12 +94,12 @@ impl crate::verify::PushLookup for Kept<'_> {
 
 /// Sends a prepared request (credentials filled) to its endpoint; a
 /// request that may be sent twice is tried again after a transient failure.
-fn send(client: &Client, ep: &Endpoint, value: &Value, deadline: Instant) -> Result<Reply> {
+fn send(client: &Client, ep: &Endpoint, value: &Json, deadline: Instant) -> Result<Reply> {
     let query = match ep.shape {
         Shape::Query => request::query_pairs(value)?,
         _ => Vec::new(),
     };
-    let body = (ep.shape != Shape::Query).then(|| to_json(value));
+    let body = (ep.shape != Shape::Query).then(|| value.to_json());
     let call = Call {
         method: ep.http,
         path: ep.path,
@@ -105,13 +113,13 @@ fn send(client: &Client, ep: &Endpoint, value: &Value, deadline: Instant) -> Res
 fn post_document(
     client: &Client,
     ep: &Endpoint,
-    value: &Value,
+    value: &Json,
     files: Vec<Attachment>,
     deadline: Instant,
 ) -> std::result::Result<Reply, crate::transport::Failure> {
     // Serialised once; the documents streamed into the body.
     let mut doc = Document {
-        text: to_json(value),
+        text: value.to_json(),
         files,
     };
     let len = doc.len();
@@ -143,7 +151,7 @@ fn post_document(
 fn push_unkept(
     client: &Client,
     ep: &'static Endpoint,
-    value: &Value,
+    value: &Json,
     files: Vec<Attachment>,
     deadline: Instant,
 ) -> Result<Reply> {
@@ -152,8 +160,8 @@ fn push_unkept(
         Reached::Maybe if f.transient || f.error.data.get("httpStatus").is_none() => {
             let ur_id = ep
                 .queue()
-                .and_then(|q| crate::value::at(value, q.ur_id))
-                .and_then(crate::value::as_text)
+                .and_then(|q| value.at(q.ur_id))
+                .and_then(Json::text)
                 .unwrap_or_default();
             let why = format!(
                 "{}；离线缓存已关闭（outbox.enabled 为 false）",

@@ -23,6 +23,7 @@ pub mod error;
 pub mod ffi;
 mod files;
 mod gateway;
+mod json;
 mod log;
 pub mod methods;
 mod outbox;

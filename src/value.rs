@@ -38,15 +38,6 @@ pub fn object_at_mut<'a>(
         .as_object_mut()
 }
 
-/// Absent in effect: null or a blank string.
-pub fn is_blank(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        _ => false,
-    }
-}
-
 /// Where the text first opens a bracket deeper than `max` (strings
 /// skipped), or None. Used on every JSON text a caller gives before
 /// serde_json parses it (recursively, up to 128 levels).

@@ -47,12 +47,15 @@ fn guard(f: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
     })
 }
 
-/// Hands bytes to the caller as a NUL-terminated string it must `ywx_free`.
-fn into_c(mut bytes: Vec<u8>) -> *mut c_char {
-    if bytes.contains(&0) {
+/// Hands bytes to the caller as a NUL-terminated string it must `ywx_free`
+/// (a NUL among them taken out: looked for once).
+fn into_c(bytes: Vec<u8>) -> *mut c_char {
+    let c = CString::new(bytes).unwrap_or_else(|e| {
+        let mut bytes = e.into_vec();
         bytes.retain(|b| *b != 0);
-    }
-    CString::new(bytes).unwrap_or_default().into_raw()
+        CString::new(bytes).unwrap_or_default()
+    });
+    c.into_raw()
 }
 
 /// The bytes of a caller's C string; None for NULL.
@@ -195,4 +198,19 @@ unsafe fn call_buf(
         });
     }
     c_int::try_from(len).unwrap_or(c_int::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_among_the_bytes_is_taken_out() {
+        for (bytes, want) in [(&b"a\0b\0"[..], "ab"), (b"ok", "ok"), (b"", "")] {
+            let ptr = into_c(bytes.to_vec());
+            // SAFETY: made by `into_c` just now, freed once.
+            let back = unsafe { CString::from_raw(ptr) };
+            assert_eq!(back.to_str().unwrap(), want);
+        }
+    }
 }

@@ -33,7 +33,11 @@ pub fn digest(session: &Session, mut value: Value) -> Result<Reply> {
             ));
         };
         let request = json!({"originData": text, "hashAlg": origin.alg.name()});
-        return gateway::call(session.client()?, &endpoints::COMPUTE_DIGEST, request);
+        return gateway::call(
+            session.client()?,
+            &endpoints::COMPUTE_DIGEST,
+            request.into(),
+        );
     }
     let hash = origin.hash()?;
     Ok(Reply::local(json!({

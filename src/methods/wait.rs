@@ -78,7 +78,7 @@ fn poll(
     let mut last = None;
     loop {
         let until = (Instant::now() + client.transport.budget()).min(deadline);
-        let reply = match gateway::call_until(client, ep, request.clone(), until) {
+        let reply = match gateway::call_until(client, ep, request.clone().into(), until) {
             Ok(reply) => reply,
             // The helper's own time ran out during the poll.
             Err(e) if e.code.number == codes::TIMEOUT.number && Instant::now() >= deadline => {

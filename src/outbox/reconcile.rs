@@ -31,7 +31,7 @@ use crate::error::Error;
 use crate::reply::{self, Call, Reply};
 use crate::request;
 use crate::transport::Transport;
-use crate::value::{as_text, to_json};
+use crate::value::as_text;
 
 /// Orders asked for per page.
 const PAGE_SIZE: u32 = 100;
@@ -275,9 +275,9 @@ impl Shared {
                 "pageSize": PAGE_SIZE,
             },
         });
-        let mut prepared = request::prepare(ep, value)?.value;
+        let mut prepared = request::prepare(ep, value.into())?.value;
         request::fill_from_config(ep, &self.sender.config, &mut prepared);
-        let body = to_json(&prepared);
+        let body = prepared.to_json();
         let call = Call {
             method: ep.http,
             path: ep.path,

@@ -103,7 +103,7 @@ pub fn fetch(via: &Transport, req: Request) -> Result<Reply, Failure> {
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
     pub method: Http,
-    pub path: &'a str,
+    pub path: &'static str,
     pub query: &'a [(String, String)],
     pub body: Option<&'a str>,
 }

@@ -1,12 +1,17 @@
 //! The few fields of an answer the library reads itself — `status` and
-//! `data.uniqueId` — taken in one pass over the text, which is checked to
-//! be JSON all through, without building it: most answers are passed on
-//! as text, and parsing them whole would cost more than the rest of a call.
+//! `data.uniqueId` — from a text that is checked to be JSON all through.
+//! Most answers are passed on as text: they are not made a serde_json
+//! `Value`. A plain answer (`json::plain_paths`: no escapes, integers,
+//! not too deep) is checked in one pass that reads only the two fields;
+//! any other is read by serde_json, through the visitors below, which also
+//! keep nothing else. Both answer the same for the same text.
 
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::json::{self, Found, Json};
 
 /// What `status` is.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,7 +39,34 @@ pub enum Peeked {
 
 /// Peeks at a JSON text; an error when it is not JSON.
 pub fn peek(text: &str) -> serde_json::Result<Peeked> {
-    serde_json::from_str(text)
+    match json::plain_paths(text, [&["status"], &["data", "uniqueId"]]) {
+        Some(found) => Ok(peeked(found)),
+        None => serde_json::from_str(text),
+    }
+}
+
+/// What the serde_json visitors below read, from what a plain text holds
+/// (each field where it was last given, as they keep the last).
+fn peeked(found: Found<2>) -> Peeked {
+    if !found.is_object {
+        return Peeked::NotObject;
+    }
+    let [status, unique_id] = found.values;
+    let status = match status {
+        None => Status::Missing,
+        Some(Json::String(s)) => Status::Text(s.into_owned()),
+        // A plain text's numbers are integers.
+        Some(Json::Number(_)) => Status::Integer,
+        Some(Json::Bool(_)) => Status::Other,
+        Some(Json::Null) => Status::Null,
+        Some(Json::Object(_)) => Status::Object,
+        Some(Json::Array(_)) => Status::Array,
+    };
+    let unique_id = unique_id
+        .as_ref()
+        .and_then(Json::text)
+        .map(|id| id.into_owned());
+    Peeked::Object { status, unique_id }
 }
 
 /// The kind of a JSON value (anything is consumed, nothing kept but for
@@ -248,6 +280,94 @@ mod tests {
         Peeked::Object {
             status,
             unique_id: unique_id.map(str::to_string),
+        }
+    }
+
+    /// What serde_json's visitors read, without the plain reader.
+    fn peek_by_serde(text: &str) -> serde_json::Result<Peeked> {
+        serde_json::from_str(text)
+    }
+
+    /// Plain answers and others: the plain reader and serde_json's
+    /// visitors read the same fields.
+    #[test]
+    fn plain_answers_are_peeked_as_serde_json_peeks_them() {
+        for text in [
+            r#"{"status":"0","message":"success","data":{"urid":"c1","uniqueid":"Y1","status":0,"openId":"o"}}"#,
+            r#"{"status":"0","data":{"uniqueId":"U1","x":[1,{"a":2}]},"m":"é"}"#,
+            r#"{"data":{"uniqueId":7},"status":0}"#,
+            r#"{"data":{"uniqueId":-7,"uniqueId":true},"status":-3}"#,
+            r#"{"data":{"uniqueId":"A"},"data":{"x":1},"status":"1"}"#,
+            r#"{"data":{"uniqueId":"A"},"data":[1],"status":"1"}"#,
+            r#"{"data":"x","status":"2","status":"3"}"#,
+            r#"{"status":"1","status":null}"#,
+            r#"{"status":true}"#,
+            r#"{"status":{}}"#,
+            r#"{"status":[0]}"#,
+            r#"{"message":"x"}"#,
+            r#"{"status":"0","data":{"uniqueId":null}}"#,
+            r#"{"status":"0","data":{"uniqueId":{"a":1}}}"#,
+            "[1,2]",
+            "\"s\"",
+            "7",
+            "null",
+            "{}",
+        ] {
+            assert!(json::parse_plain(text).is_some(), "not plain: {text}");
+            assert!(json::plain_paths(text, [&["status"]]).is_some(), "{text}");
+            assert_eq!(peek(text).unwrap(), peek_by_serde(text).unwrap(), "{text}");
+        }
+    }
+
+    /// Random answers, some broken by a byte: the same fields, or an error
+    /// from both.
+    #[test]
+    fn random_answers_are_peeked_as_serde_json_peeks_them() {
+        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        const KEYS: &[&str] = &["status", "data", "uniqueId", "message", "x"];
+        const SCALARS: &[&str] = &[
+            "\"0\"",
+            "\"U1\"",
+            "0",
+            "-3",
+            "7",
+            "1.5",
+            "-0",
+            "true",
+            "null",
+            "\"\\u0030\"",
+            "\"\"",
+        ];
+        fn value(rand: &mut impl FnMut(u64) -> u64, depth: u32) -> String {
+            match rand(if depth > 2 { 1 } else { 3 }) {
+                0 => SCALARS[rand(SCALARS.len() as u64) as usize].to_string(),
+                1 => format!("[{}]", value(rand, depth + 1)),
+                _ => {
+                    let entries: Vec<String> = (0..rand(4))
+                        .map(|_| {
+                            let key = KEYS[rand(KEYS.len() as u64) as usize];
+                            format!("\"{key}\":{}", value(rand, depth + 1))
+                        })
+                        .collect();
+                    format!("{{{}}}", entries.join(","))
+                }
+            }
+        }
+        for _ in 0..100_000 {
+            let mut text = value(&mut rand, 0);
+            if rand(4) == 0 && !text.is_empty() {
+                let at = rand(text.len() as u64) as usize;
+                if text.is_char_boundary(at) {
+                    text.insert_str(at, ["}", ",", "\"", " ", "x"][rand(5) as usize]);
+                }
+            }
+            assert_eq!(peek(&text).ok(), peek_by_serde(&text).ok(), "{text}");
         }
     }
 

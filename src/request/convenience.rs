@@ -5,17 +5,46 @@
 
 use serde_json::Value;
 
-use super::{object_at, part};
+use super::part;
 use crate::attach::Attachment;
 use crate::digest::{self, Origin};
 use crate::endpoints::Shape;
 use crate::error::{Error, Result};
-use crate::value::as_text;
+use crate::json::Json;
+use crate::value::{as_text, object_at_mut as object_at};
+
+/// The fields of the body that name a convenience (`hashAlg` goes with
+/// `originData`/`originFile`, and is taken out of the body either way).
+const IN_BODY: [&str; 5] = [
+    "originData",
+    "originFile",
+    "hashAlg",
+    "pdfFile",
+    "appendixFile",
+];
 
 /// Applies every convenience found in the request's head and body. A
 /// `pdfFile`/`appendixFile` is opened and checked; its base64 is streamed
 /// when the request is sent (a placeholder stands for it: `attach.rs`).
-pub fn apply(shape: Shape, root: &mut Value, files: &mut Vec<Attachment>) -> Result<()> {
+///
+/// A request that names none is left as it is, untouched; one that does
+/// is worked on as serde_json `Value`s, whose maps also take a field out
+/// the way they always did (`Map::remove`: the last field takes its place).
+pub fn apply(shape: Shape, root: &mut Json, files: &mut Vec<Attachment>) -> Result<()> {
+    let names = |path: &str, fields: &[&str]| {
+        let obj = root.at(path).and_then(Json::as_object);
+        obj.is_some_and(|o| o.iter().any(|(key, _)| fields.contains(&key)))
+    };
+    if !names(part(shape, "body"), &IN_BODY) && !names(part(shape, "head"), &["appendixFile"]) {
+        return Ok(());
+    }
+    let mut value = std::mem::replace(root, Json::Null).into_value();
+    apply_to_value(shape, &mut value, files)?;
+    *root = Json::from(value);
+    Ok(())
+}
+
+fn apply_to_value(shape: Shape, root: &mut Value, files: &mut Vec<Attachment>) -> Result<()> {
     let body = object_at(root, part(shape, "body")).expect("body checked");
     if let Some(origin) = Origin::take(body, "body.")? {
         if body.get("hashValue").is_some_and(|v| !v.is_null()) {

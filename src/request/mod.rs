@@ -4,28 +4,25 @@
 
 mod convenience;
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::{Number, Value};
 
 use crate::attach::{Attachment, Document};
 use crate::config::Config;
 use crate::endpoints::{Creds, DefaultValue, Endpoint, Shape, SysTag, family};
 use crate::error::{Error, Result};
+use crate::json::{Json, Object};
 use crate::rules::{self, Need};
-use crate::value::as_text;
-
-use crate::value::object_at_mut as object_at;
 
 /// Where a rule's field lives: `head.x`/`body.x` are under `msg` for
 /// sign pushes; `signType` and query parameters at the top.
-fn locate<'a>(shape: Shape, root: &'a Value, field: &str) -> Option<&'a Value> {
+fn locate<'j, 'a>(shape: Shape, root: &'j Json<'a>, field: &str) -> Option<&'j Json<'a>> {
     let mut v = root;
     if shape == Shape::Msg && (field.starts_with("head.") || field.starts_with("body.")) {
         v = v.get("msg")?;
     }
-    for key in field.split('.') {
-        v = v.get(key)?;
-    }
-    Some(v)
+    v.at(field)
 }
 
 /// The path of `head`/`body` objects for a shape.
@@ -39,20 +36,20 @@ fn part(shape: Shape, which: &str) -> &str {
 
 /// A request checked and completed, and the files it sends.
 #[derive(Debug)]
-pub struct Prepared {
-    pub value: Value,
+pub struct Prepared<'a> {
+    pub value: Json<'a>,
     /// `pdfFile`/`appendixFile`: their placeholders are in `value`.
     pub files: Vec<Attachment>,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     /// The request with each file's base64 in place (for `ywx prepare`).
     pub fn inline(self) -> Result<Value> {
         if self.files.is_empty() {
-            return Ok(self.value);
+            return Ok(self.value.into_value());
         }
         let mut doc = Document {
-            text: self.value.to_string(),
+            text: self.value.to_json(),
             files: self.files,
         };
         let text = doc.inline()?;
@@ -63,7 +60,7 @@ impl Prepared {
 /// Checks the layout and applies every local step that needs no config:
 /// conveniences, the document's defaults, the rules. Returns the request
 /// ready for [`fill_from_config`].
-pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
+pub fn prepare<'a>(ep: &Endpoint, mut root: Json<'a>) -> Result<Prepared<'a>> {
     if !root.is_object() {
         return Err(Error::arg("request", "请求必须是一个 JSON 对象 {...}"));
     }
@@ -72,8 +69,8 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
         Shape::HeadBody => ensure_parts(&mut root, "")?,
         Shape::Msg => {
             match root.get("msg") {
-                Some(Value::Object(_)) => {}
-                Some(Value::String(s)) => {
+                Some(Json::Object(_)) => {}
+                Some(Json::String(s)) => {
                     // Some callers send msg as a JSON string; accept it,
                     // nested no deeper than a request may be (it sits one
                     // level down), so that it cannot exhaust a small stack.
@@ -89,7 +86,8 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
                     let parsed: Value = serde_json::from_str(s).map_err(|_| {
                         Error::arg("msg", "必须是 JSON 对象 {\"head\":{...},\"body\":{...}}")
                     })?;
-                    root["msg"] = parsed;
+                    let top = root.as_object_mut().expect("checked above");
+                    top.insert("msg", Json::from(parsed));
                 }
                 Some(_) => {
                     return Err(Error::arg(
@@ -113,11 +111,11 @@ pub fn prepare(ep: &Endpoint, mut root: Value) -> Result<Prepared> {
     Ok(Prepared { value: root, files })
 }
 
-fn ensure_parts(root: &mut Value, prefix: &str) -> Result<()> {
+fn ensure_parts(root: &mut Json, prefix: &str) -> Result<()> {
     let obj = if prefix.is_empty() {
         root.as_object_mut()
     } else {
-        object_at(root, prefix)
+        root.object_at_mut(prefix)
     }
     .ok_or_else(|| Error::arg(prefix, "必须是 JSON 对象"))?;
     let at = |name: &str| {
@@ -128,10 +126,8 @@ fn ensure_parts(root: &mut Value, prefix: &str) -> Result<()> {
         }
     };
     match obj.get("head") {
-        None | Some(Value::Null) => {
-            obj.insert("head".into(), Value::Object(Map::new()));
-        }
-        Some(Value::Object(_)) => {}
+        None | Some(Json::Null) => obj.insert("head", Json::Object(Object::new())),
+        Some(Json::Object(_)) => {}
         Some(_) => {
             return Err(Error::arg(
                 at("head"),
@@ -140,45 +136,51 @@ fn ensure_parts(root: &mut Value, prefix: &str) -> Result<()> {
         }
     }
     match obj.get("body") {
-        Some(Value::Object(_)) => Ok(()),
-        None | Some(Value::Null) => Err(Error::arg("body", "不能为空（内容体信息 body 为必填）")),
+        Some(Json::Object(_)) => Ok(()),
+        None | Some(Json::Null) => Err(Error::arg("body", "不能为空（内容体信息 body 为必填）")),
         Some(_) => Err(Error::arg("body", "必须是 JSON 对象")),
     }
 }
 
-fn set_default(shape: Shape, root: &mut Value, field: &str, value: DefaultValue) {
+fn set_default(shape: Shape, root: &mut Json, field: &'static str, value: DefaultValue) {
     let (parent, key) = match field.rsplit_once('.') {
         Some((p, k)) => (Some(part(shape, p)), k),
         None => (None, field),
     };
     let obj = match parent {
-        Some(p) => object_at(root, p),
+        Some(p) => root.object_at_mut(p),
         None => root.as_object_mut(),
     };
     if let Some(obj) = obj
-        && obj.get(key).is_none_or(|v| v.is_null() || v == "")
+        && obj.get(key).is_none_or(Json::is_null_or_empty)
     {
         let v = match value {
-            DefaultValue::Str(s) => Value::String(s.into()),
-            DefaultValue::Int(n) => Value::from(n),
+            DefaultValue::Str(s) => Json::String(Cow::Borrowed(s)),
+            DefaultValue::Int(n) => Json::Number(Number::from(n)),
         };
-        obj.insert(key.into(), v);
+        obj.insert(key, v);
     }
 }
 
 /// Checks every rule of the endpoint, in table order; the first failure wins.
-pub fn validate(ep: &Endpoint, root: &Value) -> Result<()> {
-    let sign_type_4 = root
-        .get("signType")
-        .and_then(as_text)
-        .is_some_and(|s| s.trim() == "4");
-    let template = locate(ep.shape, root, "head.templateId").and_then(as_text);
-    let fam = template.as_deref().map(family);
+pub fn validate(ep: &Endpoint, root: &Json) -> Result<()> {
+    // Only sign pushes (`msg`) have a rule that signType 4 relaxes.
+    let sign_type_4 = ep.shape == Shape::Msg
+        && root
+            .get("signType")
+            .and_then(Json::text)
+            .is_some_and(|s| s.trim() == "4");
+    // The template's family, looked up for the first rule that asks.
+    let mut fam = None;
     for rule in ep.rules.iter().flat_map(|group| group.iter()) {
-        if let Some(only) = rule.only
-            && fam != Some(only)
-        {
-            continue;
+        if let Some(only) = rule.only {
+            let fam = fam.get_or_insert_with(|| {
+                let template = locate(ep.shape, root, "head.templateId").and_then(Json::text);
+                template.as_deref().map(family)
+            });
+            if *fam != Some(only) {
+                continue;
+            }
         }
         let value = locate(ep.shape, root, rule.field);
         debug_assert!(rule.need != Need::UnlessSignType4 || ep.shape == Shape::Msg);
@@ -188,49 +190,61 @@ pub fn validate(ep: &Endpoint, root: &Value) -> Result<()> {
 }
 
 /// Fills what the caller may leave out and the config knows: clientId,
-/// clientSecret where the endpoint needs it, and sysTag.
-pub fn fill_from_config(ep: &Endpoint, config: &Config, root: &mut Value) {
-    let blank = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
-    let target = match ep.shape {
-        Shape::Query => root.as_object_mut(),
-        shape => object_at(root, part(shape, "head")),
+/// clientSecret where the endpoint needs it, and sysTag (borrowed from the
+/// config, which outlives the request).
+pub fn fill_from_config<'a>(ep: &Endpoint, config: &'a Config, root: &mut Json<'a>) {
+    let head = match ep.shape {
+        Shape::Query => None,
+        shape => Some(part(shape, "head")),
     };
-    if let Some(obj) = target {
-        if ep.creds != Creds::None && blank(obj.get("clientId")) {
-            obj.insert("clientId".into(), Value::String(config.client_id.clone()));
-        }
-        if ep.creds == Creds::ClientIdAndSecret && blank(obj.get("clientSecret")) {
-            obj.insert(
-                "clientSecret".into(),
-                Value::String(config.client_secret.clone()),
-            );
-        }
+    if ep.creds != Creds::None {
+        fill_blank(root, head, "clientId", &config.client_id);
+    }
+    if ep.creds == Creds::ClientIdAndSecret {
+        fill_blank(root, head, "clientSecret", &config.client_secret);
     }
     if let Some(tag) = &config.sys_tag {
-        let obj = match ep.sys_tag {
-            SysTag::None => None,
-            SysTag::Query => root.as_object_mut(),
-            SysTag::Head => object_at(root, part(ep.shape, "head")),
-            SysTag::Body => object_at(root, part(ep.shape, "body")),
+        let at = match ep.sys_tag {
+            SysTag::None => return,
+            SysTag::Query => None,
+            SysTag::Head => Some(part(ep.shape, "head")),
+            SysTag::Body => Some(part(ep.shape, "body")),
         };
-        if let Some(obj) = obj
-            && blank(obj.get("sysTag"))
-        {
-            obj.insert("sysTag".into(), Value::String(tag.clone()));
-        }
+        fill_blank(root, at, "sysTag", tag);
+    }
+}
+
+/// Sets `key` of the object at `path` (the top when None) to `value` when
+/// it is absent, null or "" there. Looked at first and changed only then:
+/// what did not change is written from the caller's text (`json::Object`).
+fn fill_blank<'a>(root: &mut Json<'a>, path: Option<&str>, key: &'static str, value: &'a str) {
+    let object = match path {
+        Some(path) => root.at(path),
+        None => Some(&*root),
+    };
+    let blank = |o: &Object| o.get(key).is_none_or(Json::is_null_or_empty);
+    if !object.and_then(Json::as_object).is_some_and(blank) {
+        return;
+    }
+    let object = match path {
+        Some(path) => root.object_at_mut(path),
+        None => root.as_object_mut(),
+    };
+    if let Some(object) = object {
+        object.insert(key, Json::String(Cow::Borrowed(value)));
     }
 }
 
 /// A GET request's query parameters, in the caller's order.
-pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
+pub fn query_pairs(root: &Json) -> Result<Vec<(String, String)>> {
     let mut pairs = Vec::new();
-    for (k, v) in root.as_object().into_iter().flatten() {
+    for (k, v) in root.as_object().into_iter().flat_map(Object::iter) {
         match v {
-            Value::Null => {}
-            Value::Object(_) | Value::Array(_) => {
+            Json::Null => {}
+            Json::Object(_) | Json::Array(_) => {
                 return Err(Error::arg(k, "GET 接口的参数必须是字符串、数字或布尔值"));
             }
-            v => pairs.push((k.clone(), as_text(v).unwrap_or_default())),
+            v => pairs.push((k.to_string(), v.text().unwrap_or_default().into_owned())),
         }
     }
     Ok(pairs)
@@ -240,16 +254,9 @@ pub fn query_pairs(root: &Value) -> Result<Vec<(String, String)>> {
 /// (never a patient's data). A value that does not look like such a key
 /// (a patient's name typed into urId, say) is logged as its length only.
 ///
-/// Looked for on every logged call: the fields are found by scanning the
-/// few keys of each object, which costs less than hashing each name
-/// (serde_json's maps hash with SipHash), and only the text written is
-/// copied.
-pub fn log_key(root: &Value) -> String {
-    fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-        v.as_object()?
-            .iter()
-            .find_map(|(k, v)| (k == name).then_some(v))
-    }
+/// Looked for on every logged call, in the request as read (its objects
+/// are short lists of entries): only the text written is copied.
+pub fn log_key(root: &Json) -> String {
     // Room for two keys and the uniqueId the reply may add (api.rs).
     let mut key = String::with_capacity(112);
     for path in [
@@ -261,11 +268,11 @@ pub fn log_key(root: &Value) -> String {
         &["uniqueId"],
         &["urId"],
     ] {
-        let text: std::borrow::Cow<'_, str> = match path.iter().try_fold(root, |v, k| field(v, k)) {
-            Some(Value::String(s)) => s.as_str().into(),
-            Some(v @ (Value::Number(_) | Value::Bool(_))) => as_text(v).unwrap_or_default().into(),
+        let text = match path.iter().try_fold(root, |v, k| v.get(k)) {
+            Some(v @ (Json::String(_) | Json::Number(_) | Json::Bool(_))) => v.text(),
             _ => continue,
         };
+        let text = text.unwrap_or_default();
         if !key.is_empty() {
             key.push(' ');
         }
@@ -282,11 +289,16 @@ pub fn log_key(root: &Value) -> String {
 
 #[cfg(test)]
 mod log_key_tests {
+    use crate::json::Json;
     use serde_json::json;
+
+    fn log_key(v: serde_json::Value) -> String {
+        super::log_key(&Json::from(v))
+    }
 
     #[test]
     fn names_each_key_in_order_and_masks_what_is_not_a_key() {
-        let key = super::log_key(&json!({
+        let key = log_key(json!({
             "urId": 7,
             "head": {"clientId": "c", "uniqueId": "h1"},
             "body": {"patientName": "张三", "uniqueId": "u-1", "urId": "张三李四"},
@@ -296,7 +308,7 @@ mod log_key_tests {
             key,
             "urId=AB12 urId=<4 个字符> uniqueId=u-1 uniqueId=h1 urId=7"
         );
-        assert_eq!(super::log_key(&json!({"body": {"uniqueId": null}})), "");
-        assert_eq!(super::log_key(&json!([1, 2])), "");
+        assert_eq!(log_key(json!({"body": {"uniqueId": null}})), "");
+        assert_eq!(log_key(json!([1, 2])), "");
     }
 }

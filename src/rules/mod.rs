@@ -9,10 +9,8 @@
 mod pdf;
 mod text;
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
-use crate::value::{as_text, is_blank};
+use crate::json::Json;
 
 pub use pdf::{MAX_PDF_BYTES, check_pdf};
 
@@ -110,9 +108,9 @@ pub const fn opt(field: &'static str, check: Check) -> Rule {
 }
 
 /// Checks one rule against the value found at its field (None: absent).
-pub fn check(rule: &Rule, value: Option<&Value>, sign_type_4: bool) -> Result<()> {
+pub fn check(rule: &Rule, value: Option<&Json>, sign_type_4: bool) -> Result<()> {
     let field = rule.field;
-    let Some(v) = value.filter(|v| !is_blank(v)) else {
+    let Some(v) = value.filter(|v| !v.is_blank()) else {
         return missing(rule, sign_type_4);
     };
     match &rule.check {
@@ -123,7 +121,7 @@ pub fn check(rule: &Rule, value: Option<&Value>, sign_type_4: bool) -> Result<()
         },
         Check::Roles => pdf::check_roles(field, v),
         Check::AnyOf(keys) => {
-            if keys.iter().any(|k| v.get(k).is_some_and(|x| !is_blank(x))) {
+            if keys.iter().any(|k| v.get(k).is_some_and(|x| !x.is_blank())) {
                 Ok(())
             } else {
                 Err(Error::arg(
@@ -133,7 +131,7 @@ pub fn check(rule: &Rule, value: Option<&Value>, sign_type_4: bool) -> Result<()
             }
         }
         check => {
-            let s = as_text(v).ok_or_else(|| Error::arg(field, "必须是字符串"))?;
+            let s = v.text().ok_or_else(|| Error::arg(field, "必须是字符串"))?;
             text::check(field, check, &s)
         }
     }

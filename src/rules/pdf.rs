@@ -1,13 +1,11 @@
 //! The checks of PDF documents (`pdfBase64`, `appendixFileBase64`) and of
 //! the stamp areas of `personRolesPdf` (4.3.5).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::Value;
-
 use super::shown;
 use crate::error::{Error, Result};
-use crate::value::{as_text, is_blank};
+use crate::json::Json;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 
 /// The largest PDF the gateway takes (pdfBase64, appendixFileBase64).
 pub const MAX_PDF_BYTES: usize = 2 * 1024 * 1024;
@@ -58,7 +56,7 @@ pub fn too_big(field: &str) -> Error {
 }
 
 /// `roles` of `personRolesPdf`: each a keyword, or a page with x and y.
-pub fn check_roles(field: &str, v: &Value) -> Result<()> {
+pub fn check_roles(field: &str, v: &Json) -> Result<()> {
     let Some(roles) = v.as_array().filter(|a| !a.is_empty()) else {
         return Err(Error::arg(field, "必须是非空的盖章区域数组"));
     };
@@ -72,10 +70,10 @@ pub fn check_roles(field: &str, v: &Value) -> Result<()> {
     Ok(())
 }
 
-fn check_role(at: &str, role: &Value) -> Result<()> {
+fn check_role(at: &str, role: &Json) -> Result<()> {
     let field = |name: &str| format!("{at}.{name}");
-    let get = |name: &str| role.get(name).filter(|x| !is_blank(x));
-    let keyword = get("keyword").and_then(as_text);
+    let get = |name: &str| role.get(name).filter(|x| !x.is_blank());
+    let keyword = get("keyword").and_then(Json::text);
     if let Some(k) = &keyword
         && k.chars().any(char::is_whitespace)
     {
@@ -86,7 +84,7 @@ fn check_role(at: &str, role: &Value) -> Result<()> {
     }
     if keyword.is_none() {
         let page = get("locationPage")
-            .and_then(as_text)
+            .and_then(Json::text)
             .and_then(|s| s.parse::<i64>().ok());
         if page.is_none_or(|p| p < 1) {
             return Err(Error::arg(
@@ -96,7 +94,7 @@ fn check_role(at: &str, role: &Value) -> Result<()> {
         }
         for axis in ["x", "y"] {
             let n = get(axis)
-                .and_then(as_text)
+                .and_then(Json::text)
                 .and_then(|s| s.parse::<f64>().ok());
             if n.is_none_or(|n| n <= 50.0) {
                 return Err(Error::arg(
@@ -111,7 +109,7 @@ fn check_role(at: &str, role: &Value) -> Result<()> {
         ("searchOrder", &["1", "2"][..]),
     ] {
         if let Some(x) = get(name)
-            && !allowed.contains(&as_text(x).unwrap_or_default().as_str())
+            && !allowed.contains(&x.text().unwrap_or_default().as_ref())
         {
             return Err(Error::arg(
                 field(name),

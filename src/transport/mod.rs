@@ -15,6 +15,8 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ureq::http::uri::{self, Authority, PathAndQuery, Scheme};
+use ureq::http::{HeaderValue, Method, Uri, header};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, SendBody};
@@ -32,6 +34,11 @@ const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The Content-Type of every request with a body.
 const JSON: &str = "application/json;charset=UTF-8";
+
+/// How much later than a caller's deadline an exchange may end when that
+/// deadline is (nearly) a whole exchange's budget away: see
+/// [`Transport::shorter_than_budget`].
+const DEADLINE_SLACK: Duration = Duration::from_millis(10);
 
 /// Largest gateway reply read (a signed 2 MiB PDF in base64 is ~3 MiB).
 const MAX_REPLY_BYTES: u64 = 64 * 1024 * 1024;
@@ -65,7 +72,8 @@ impl Body<'_> {
 
 pub struct Request<'a> {
     pub method: Http,
-    pub path: &'a str,
+    /// Under `baseUrl`: an endpoint's path.
+    pub path: &'static str,
     pub query: &'a [(String, String)],
     pub body: Body<'a>,
     /// When the exchange must be over, whatever the server trickles
@@ -78,7 +86,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// A POST of a JSON text, within the transport's own limit.
-    pub fn post(path: &'a str, json: &'a str) -> Request<'a> {
+    pub fn post(path: &'static str, json: &'a str) -> Request<'a> {
         Request {
             method: Http::Post,
             path,
@@ -143,7 +151,11 @@ pub struct Transport {
     agents: Box<[Agent]>,
     /// An agent that pools nothing: every request on a new connection.
     fresh: Agent,
-    base_url: String,
+    /// `baseUrl`'s scheme and authority (it has no path: `config::url`).
+    scheme: Scheme,
+    authority: Authority,
+    /// The URLs of the paths it knows ([`Transport::knowing`]).
+    uris: Vec<(&'static str, Uri)>,
     /// What messages show of the gateway and the proxy: passwords masked.
     shown: errors::Shown,
     timeout_ms: u64,
@@ -160,6 +172,7 @@ impl Transport {
         let proxy = config.proxy.as_deref().filter(|p| !p.trim().is_empty());
         // One connector for all: one TLS client config, whose session
         // cache every agent then resumes from.
+        let (scheme, authority) = base_parts(&config.base_url)?;
         let connector = SharedConnector(Arc::new(DefaultConnector::new().chain(Recorder)));
         let agent = |pooled| -> Result<Agent> {
             let agent_config = agent_config(config, proxy, pooled)?;
@@ -172,7 +185,9 @@ impl Transport {
         Ok(Transport {
             agents: (0..AGENTS).map(|_| agent(true)).collect::<Result<_>>()?,
             fresh: agent(false)?,
-            base_url: config.base_url.clone(),
+            scheme,
+            authority,
+            uris: Vec::new(),
             shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
             budget: Duration::from_millis(config.connect_timeout_ms + config.timeout_ms),
@@ -187,47 +202,29 @@ impl Transport {
 
     /// One exchange, never retried, with everything known of a failure.
     pub fn exchange(&self, req: Request) -> std::result::Result<Response, Failure> {
-        let url = self.url(req.path);
         let agent = match req.fresh_connection {
             true => &self.fresh,
             false => self.agent(),
         };
         let total = req.body.len();
         let not_sent = |error| Failure::new(error, false, Reached::No);
-        // What is left of the caller's budget, when it is less than an
-        // exchange's own (set per request only then: it costs a copy of
-        // the agent's config).
-        let left = req
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
-            .filter(|left| *left < self.budget);
+        let left = req.deadline.and_then(|d| self.shorter_than_budget(d));
         if left.is_some_and(|l| l.is_zero()) {
             return Err(self.out_of_time(req.path));
         }
         let sent = Sent::start();
-        let result = match (req.method, req.body) {
-            (Http::Get, _) => {
+        let uri = self.uri(req.path);
+        let result = match req.method {
+            Http::Get => {
                 let mut builder = agent
-                    .get(&url)
+                    .get(uri)
                     .query_pairs(req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                 if let Some(left) = left {
                     builder = builder.config().timeout_per_call(Some(left)).build();
                 }
                 builder.call()
             }
-            (Http::Post, body) => {
-                let mut builder = agent.post(&url).header("Content-Type", JSON);
-                if let Some(left) = left {
-                    builder = builder.config().timeout_per_call(Some(left)).build();
-                }
-                match body {
-                    Body::Empty => builder.send("{}"),
-                    Body::Json(text) => builder.send(text),
-                    Body::Stream { reader, len } => builder
-                        .header("Content-Length", len.to_string())
-                        .send(SendBody::from_reader(reader)),
-                }
-            }
+            Http::Post => post(agent, uri, req.body, left),
         };
         if let Err(ureq::Error::Io(e)) = &result
             && e.to_string() == record::HELD_BACK
@@ -237,16 +234,48 @@ impl Transport {
         self.response(result, req.path, sent, total)
     }
 
+    /// What is left until `deadline`, when it is clearly less than an
+    /// exchange's own budget; None otherwise. Only then is the time set
+    /// per request: that copies the agent's config, which ureq then
+    /// compares with the agent's to choose a pool (about 3 k instructions).
+    /// A deadline within [`DEADLINE_SLACK`] of a whole budget (a call's
+    /// first exchange: its deadline was set microseconds earlier) is left
+    /// to the agent's own per-call timeout, which ends at most that much
+    /// after it.
+    fn shorter_than_budget(&self, deadline: Instant) -> Option<Duration> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        (left.is_zero() || left + DEADLINE_SLACK < self.budget).then_some(left)
+    }
+
     /// The agent of the calling thread.
     fn agent(&self) -> &Agent {
         &self.agents[slot::of_this_thread()]
     }
 
-    fn url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.base_url.len() + path.len());
-        url.push_str(&self.base_url);
-        url.push_str(path);
-        url
+    /// The same transport, with the URLs of `paths` (the endpoints') made
+    /// once: a request of one of them takes a copy.
+    pub fn knowing(mut self, paths: impl IntoIterator<Item = &'static str>) -> Transport {
+        self.uris = paths.into_iter().map(|p| (p, self.make_uri(p))).collect();
+        self
+    }
+
+    /// The URL of `path`: made at [`Transport::knowing`], or now.
+    fn uri(&self, path: &'static str) -> Uri {
+        let known = |p: &&str| std::ptr::eq(*p, path) || *p == path;
+        match self.uris.iter().find(|(p, _)| known(p)) {
+            Some((_, uri)) => uri.clone(),
+            None => self.make_uri(path),
+        }
+    }
+
+    /// The URL of `path`, from the parts of `baseUrl` parsed once: a
+    /// path of the code's own is checked without a copy.
+    fn make_uri(&self, path: &'static str) -> Uri {
+        let mut parts = uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::from_static(path));
+        Uri::from_parts(parts).expect("baseUrl's scheme and authority, an absolute path")
     }
 
     /// The URL of `path` as messages show it (passwords masked).
@@ -274,25 +303,26 @@ impl Transport {
                 .failure(e, &shown, self.timeout_ms, sent.finish(total))
         };
         let mut response = result.map_err(failed)?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        if let Some(date) = response.headers().get("date")
-            && let Ok(date) = date.to_str()
-        {
+        let status = response.status().as_u16();
+        // Only a redirect's Location is shown.
+        let redirect = (300..400).contains(&status);
+        // The few headers read, in one pass over the few there are (a
+        // look-up hashes the name): the first of each, as `get` finds it.
+        let (mut date, mut content_type, mut location) = (None, None, None);
+        for (name, value) in response.headers() {
+            let slot = match *name {
+                header::DATE => &mut date,
+                header::CONTENT_TYPE => &mut content_type,
+                header::LOCATION if redirect => &mut location,
+                _ => continue,
+            };
+            slot.get_or_insert(value.to_str().ok());
+        }
+        if let Some(date) = date.flatten() {
             self.clock.observe(date);
         }
-        let status = response.status().as_u16();
-        let content_type = header("content-type");
-        // Only a redirect's Location is shown.
-        let location = (300..400)
-            .contains(&status)
-            .then(|| header("location"))
-            .flatten();
+        let content_type = content_type.flatten().map(str::to_string);
+        let location = location.flatten().map(str::to_string);
         // Read into a buffer of the announced size: no regrowing copies.
         let announced = response.body().content_length().unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);
@@ -312,8 +342,7 @@ impl Transport {
     }
 
     /// One GET of `path`, any HTTP answer being a success (`ywx check`).
-    pub fn probe(&self, path: &str) -> Result<()> {
-        let url = format!("{}{}", self.base_url, path);
+    pub fn probe(&self, path: &'static str) -> Result<()> {
         let shown = self.shown.url(path);
         let sent = Sent::start();
         let failed = |e| {
@@ -321,7 +350,7 @@ impl Transport {
                 .failure(e, &shown, self.timeout_ms, sent.finish(0))
                 .error
         };
-        let mut response = self.agent().get(&url).call().map_err(failed)?;
+        let mut response = self.agent().get(self.uri(path)).call().map_err(failed)?;
         let _ = response
             .body_mut()
             .with_config()
@@ -337,6 +366,51 @@ impl Transport {
         for agent in self.agents.iter().chain([&self.fresh]) {
             agent.clone().shutdown();
         }
+    }
+}
+
+/// The scheme and authority of `baseUrl`.
+fn base_parts(base_url: &str) -> Result<(Scheme, Authority)> {
+    let parts = base_url.parse::<Uri>().ok().map(Uri::into_parts);
+    match parts {
+        Some(uri::Parts {
+            scheme: Some(scheme),
+            authority: Some(authority),
+            ..
+        }) => Ok((scheme, authority)),
+        _ => Err(Error::not_configured(format!(
+            "配置项 baseUrl \"{}\" 不是合法的网址",
+            crate::config::mask_url_password(base_url)
+        ))),
+    }
+}
+
+/// A POST of `body` as JSON, built as an `http::Request` (ureq's request
+/// builder moves its parts several times over).
+fn post(
+    agent: &Agent,
+    uri: Uri,
+    body: Body,
+    left: Option<Duration>,
+) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let mut request = ureq::http::Request::new(());
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if let Body::Stream { len, .. } = &body {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
+    }
+    if let Some(left) = left {
+        request = agent
+            .configure_request(request)
+            .timeout_per_call(Some(left))
+            .build();
+    }
+    match body {
+        Body::Empty => agent.run(request.map(|()| "{}")),
+        Body::Json(text) => agent.run(request.map(|()| text)),
+        Body::Stream { reader, .. } => agent.run(request.map(|()| SendBody::from_reader(reader))),
     }
 }
 

@@ -116,12 +116,17 @@ impl Sent {
 /// and its TCP transport sets the socket option whenever it differs. Rounded
 /// up to a step, it stays the same from one call to the next (no system
 /// call); a deadline may then be overrun by at most one step.
-const TIMEOUT_STEP_MS: u128 = 10;
+const TIMEOUT_STEP_MS: u64 = 10;
 
 fn steady(mut timeout: NextTimeout) -> NextTimeout {
     if let TimeoutDuration::Exact(left) = timeout.after {
-        let ms = left.as_millis().div_ceil(TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS;
-        let ms = u64::try_from(ms).unwrap_or(u64::MAX);
+        // Whole milliseconds in 64 bits (`as_millis` is 128: a division
+        // by a library call, on every I/O).
+        let ms = left
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(left.subsec_millis()));
+        let ms = ms.div_ceil(TIMEOUT_STEP_MS).saturating_mul(TIMEOUT_STEP_MS);
         timeout.after = TimeoutDuration::Exact(std::time::Duration::from_millis(ms));
     }
     timeout
@@ -276,5 +281,38 @@ impl Transport for Recording {
 
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Rounded up to the step as the 128-bit milliseconds would be.
+    #[test]
+    fn timeouts_are_rounded_up_to_the_step() {
+        for left in [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_micros(999),
+            Duration::from_millis(10),
+            Duration::from_micros(10_001),
+            Duration::from_millis(29_999),
+            Duration::from_secs(40) + Duration::from_nanos(999_999),
+            Duration::from_secs(u64::from(u32::MAX)),
+        ] {
+            let timeout = NextTimeout {
+                after: TimeoutDuration::Exact(left),
+                ..NextTimeout::default()
+            };
+            let want = left.as_millis().div_ceil(10) * 10;
+            let want = Duration::from_millis(u64::try_from(want).unwrap());
+            assert_eq!(
+                steady(timeout).after,
+                TimeoutDuration::Exact(want),
+                "{left:?}"
+            );
+        }
     }
 }
