@@ -35,7 +35,7 @@ pub struct Client {
     pub config: Config,
     source: ConfigSource,
     /// The side of the forks it was made on (`platform::fork_generation`).
-    generation: u64,
+    generation: u32,
     pub transport: Arc<Transport>,
     pub logger: Arc<Logger>,
     pub outbox: Outbox,
@@ -75,7 +75,7 @@ impl Client {
         let mut warnings = config.warnings();
         if let Some(w) = outbox.start() {
             warnings.push(format!(
-                "{w}。在它修复之前，网关不通时签名推送会直接报错（YWX-4003）"
+                "{w}。在它修复之前，网关不通时签名推送会直接报错（YWX-4003，可能已送达时 YWX-4004）"
             ));
         }
         for w in &warnings {

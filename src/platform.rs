@@ -3,36 +3,49 @@
 //! library loaded while a thread of its own runs.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Bumped in the child of every `fork`: what a process made before (its
 /// connections, SQLite handle, delivery thread, log writer) belongs to the
 /// parent, and the child must make its own.
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+static FORK_GENERATION: AtomicU32 = AtomicU32::new(0);
 
-/// Which side of the forks so far this process is (0 before any).
-pub fn fork_generation() -> u64 {
+/// Which side of the forks so far this process is (0 before any; counted
+/// once [`count_forks`] ran).
+pub fn fork_generation() -> u32 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
-/// Watches for `fork`, once per process: `before` runs in the forking
-/// thread right before the fork (to take locks the child must find free),
-/// `after` in parent and child right after (to give them back).
+/// Counts forks from now on, once per process: a `pthread_atfork` child
+/// handler bumps [`fork_generation`] (an atomic increment only).
 #[cfg(unix)]
-pub fn watch_forks(before: extern "C" fn(), after: extern "C" fn()) {
+pub fn count_forks() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     extern "C" fn child() {
         FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
     }
-    ONCE.call_once(|| {
-        // Handlers run in registration order after the fork: `after`
-        // first, then the bump. SAFETY: the handlers are plain functions
-        // that stay valid (the library is never unloaded: -z nodelete).
-        unsafe {
-            libc::pthread_atfork(Some(before), Some(after), Some(after));
-            libc::pthread_atfork(None, None, Some(child));
-        }
+    // SAFETY: a plain function that stays valid (the library is never
+    // unloaded: -z nodelete).
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(child));
     });
+}
+
+#[cfg(not(unix))]
+pub fn count_forks() {}
+
+/// Watches for `fork`, once per process: `before` runs in the forking
+/// thread right before the fork (to take locks the child must find free),
+/// `after` in parent and child right after (to give them back); and forks
+/// are counted.
+#[cfg(unix)]
+pub fn watch_forks(before: extern "C" fn(), after: extern "C" fn()) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: plain functions that stay valid (as in `count_forks`).
+    ONCE.call_once(|| unsafe {
+        libc::pthread_atfork(Some(before), Some(after), Some(after));
+    });
+    count_forks();
 }
 
 #[cfg(not(unix))]
@@ -152,12 +165,22 @@ pub fn process_alive(_pid: u32) -> bool {
 
 /// A reference to this library (ywx.dll), taken for a thread of its own:
 /// while the thread runs, the host's `FreeLibrary` cannot unload the code
-/// it runs (DESIGN §5). Given back by [`end_thread`], the thread's last act.
+/// it runs (DESIGN §5). The thread's last act gives it back
+/// ([`end_thread`]); dropped unused (the thread could not start), it is
+/// given back then.
 pub struct Pin(#[cfg(windows)] windows_sys::Win32::Foundation::HMODULE);
 
 // SAFETY: a module handle is a plain address, valid on any thread.
 #[cfg(windows)]
 unsafe impl Send for Pin {}
+
+#[cfg(windows)]
+impl Drop for Pin {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken by `pin_library`, given back once.
+        unsafe { windows_sys::Win32::Foundation::FreeLibrary(self.0) };
+    }
+}
 
 /// Pins the library for a thread about to start (taken by the thread that
 /// starts it, so that no `FreeLibrary` can come in between).
@@ -169,7 +192,7 @@ pub fn pin_library() -> Option<Pin> {
     let mut module = std::ptr::null_mut();
     // SAFETY: the address is a function of this module; without
     // UNCHANGED_REFCOUNT the call adds a reference, given back by
-    // `end_thread` or `unpin`.
+    // `end_thread` or the pin's drop.
     let ok = unsafe {
         GetModuleHandleExW(
             GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
@@ -185,17 +208,6 @@ pub fn pin_library() -> Option<Pin> {
     None
 }
 
-/// Gives a pin back when its thread could not start.
-pub fn unpin(pin: Pin) {
-    #[cfg(windows)]
-    // SAFETY: the reference taken by `pin_library`, given back once.
-    unsafe {
-        windows_sys::Win32::Foundation::FreeLibrary(pin.0);
-    }
-    #[cfg(not(windows))]
-    let _ = pin;
-}
-
 /// Ends the calling thread, giving its pin back in the same step
 /// (`FreeLibraryAndExitThread`): should that unload the library, no code
 /// of it runs after. Without a pin (or off Windows) it just returns, and
@@ -203,6 +215,7 @@ pub fn unpin(pin: Pin) {
 pub fn end_thread(pin: Option<Pin>) {
     #[cfg(windows)]
     if let Some(pin) = pin {
+        let pin = std::mem::ManuallyDrop::new(pin);
         // SAFETY: the reference taken by `pin_library`; the call does not
         // return, and the caller has dropped what it owned.
         unsafe { windows_sys::Win32::System::LibraryLoader::FreeLibraryAndExitThread(pin.0, 0) }

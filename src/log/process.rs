@@ -1,6 +1,5 @@
 //! What the log writer needs to know about the process: whether it is a
-//! forked child (a generation counter a `pthread_atfork` handler bumps in
-//! the child), whether it is exiting (an `atexit` handler flushes every
+//! forked child (`platform::fork_generation`), whether it is exiting (an `atexit` handler flushes every
 //! log and stops its writer), and which logs are live. And a lock that
 //! tells its holder's generation, so that one held at a `fork` by a thread
 //! the child does not have is not waited for.
@@ -12,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use super::sink::Sink;
 
-static GENERATION: AtomicU32 = AtomicU32::new(0);
 static EXITING: AtomicBool = AtomicBool::new(false);
 static HOOKED: AtomicBool = AtomicBool::new(false);
 
 /// Which process this is: 0, plus one per `fork` since the hooks were set.
 pub fn generation() -> u32 {
-    GENERATION.load(Ordering::Relaxed)
+    crate::platform::fork_generation()
 }
 
 /// Whether the `atexit` handler ran: no writer thread is started after it.
@@ -35,10 +33,10 @@ pub fn hook() {
     if HOOKED.swap(true, Ordering::SeqCst) {
         return;
     }
+    crate::platform::count_forks();
     #[cfg(unix)]
-    // SAFETY: registers plain `extern "C"` functions of this library.
+    // SAFETY: registers a plain `extern "C"` function of this library.
     unsafe {
-        libc::pthread_atfork(None, None, Some(forked));
         libc::atexit(at_exit);
     }
     #[cfg(windows)]
@@ -49,13 +47,6 @@ pub fn hook() {
         // SAFETY: the C runtime's atexit; a DLL's list runs at its unload.
         unsafe { atexit(at_exit) };
     }
-}
-
-/// In the child of a `fork`, before `fork` returns there: only an atomic
-/// increment (async-signal-safe).
-#[cfg(unix)]
-extern "C" fn forked() {
-    GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
 /// At exit (or unload): every live log written out and its writer stopped;

@@ -72,36 +72,22 @@ pub fn end(thread: Native, wait: Duration, finished: impl Fn() -> bool) -> bool 
 
 #[cfg(windows)]
 pub fn spawn(body: Body) -> Option<Native> {
-    use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
-    use windows_sys::Win32::System::LibraryLoader::{
-        FreeLibraryAndExitThread, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW,
-    };
+    use crate::platform::{Pin, end_thread, pin_library};
     use windows_sys::Win32::System::Threading::{CreateThread, STACK_SIZE_PARAM_IS_A_RESERVATION};
 
     unsafe extern "system" fn start(arg: *mut c_void) -> u32 {
         // SAFETY: `arg` is the Box made below, handed over once.
-        let (body, module) = *unsafe { Box::from_raw(arg.cast::<(Body, HMODULE)>()) };
+        let (body, pin) = *unsafe { Box::from_raw(arg.cast::<(Body, Option<Pin>)>()) };
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
-        if !module.is_null() {
-            // SAFETY: drops the reference taken for this thread and ends
-            // it without returning into code that may be unloaded.
-            unsafe { FreeLibraryAndExitThread(module, 0) };
-        }
+        // Ends the thread without returning into code that may be unloaded.
+        end_thread(pin);
         0
     }
-    // SAFETY: the module reference is taken for the thread (dropped by it,
-    // or below when it cannot be made); `start` owns `arg` once made.
+    // The pin goes to the thread, or is dropped (given back) with the Box
+    // when the thread cannot be made.
+    let arg = Box::into_raw(Box::new((body, pin_library()))).cast::<c_void>();
+    // SAFETY: `start` owns `arg` once the thread is made.
     unsafe {
-        let mut module: HMODULE = std::ptr::null_mut();
-        if GetModuleHandleExW(
-            GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-            start as *const u16,
-            &mut module,
-        ) == 0
-        {
-            module = std::ptr::null_mut();
-        }
-        let arg = Box::into_raw(Box::new((body, module))).cast::<c_void>();
         let handle = CreateThread(
             std::ptr::null(),
             STACK,
@@ -111,10 +97,7 @@ pub fn spawn(body: Body) -> Option<Native> {
             std::ptr::null_mut(),
         );
         if handle.is_null() {
-            drop(Box::from_raw(arg.cast::<(Body, HMODULE)>()));
-            if !module.is_null() {
-                FreeLibrary(module);
-            }
+            drop(Box::from_raw(arg.cast::<(Body, Option<Pin>)>()));
             return None;
         }
         Some(Native(handle as usize))

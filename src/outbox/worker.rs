@@ -89,36 +89,24 @@ impl Worker {
         let ended = Arc::new(AtomicBool::new(false));
         let (thread_signal, thread_ended) = (signal.clone(), ended.clone());
         // Taken before the thread exists, so that no FreeLibrary comes in
-        // between; handed to the thread, or given back if it cannot start.
-        let handoff = Arc::new(Mutex::new(platform::pin_library()));
-        let thread_handoff = handoff.clone();
-        let spawned = std::thread::Builder::new()
+        // between; given back by the thread as it ends, or dropped with the
+        // closure if the thread cannot start.
+        let pin = platform::pin_library();
+        let thread = std::thread::Builder::new()
             .name("ywx-outbox".into())
             .spawn(move || {
-                let pin = thread_handoff
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .take();
-                drop(thread_handoff);
                 ON_WORKER.set(true);
                 run(&shared, &thread_signal);
                 drop((shared, thread_signal));
                 thread_ended.store(true, Ordering::SeqCst);
                 platform::end_thread(pin);
-            });
-        match spawned {
-            Ok(thread) => Some(Worker {
-                signal,
-                thread,
-                ended,
-            }),
-            Err(_) => {
-                if let Some(pin) = handoff.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    platform::unpin(pin);
-                }
-                None
-            }
-        }
+            })
+            .ok()?;
+        Some(Worker {
+            signal,
+            thread,
+            ended,
+        })
     }
 
     pub fn wake(&self) {
