@@ -56,14 +56,7 @@ impl GatewayClock {
 
 /// This machine's time zone now, in minutes east of UTC.
 pub fn local_zone_minutes() -> i32 {
-    let utc = chrono::DateTime::from_timestamp_millis(now_ms()).map(|t| t.naive_utc());
-    let local = now();
-    utc.map_or(0, |utc| {
-        // Rounded to the quarter hour (zones are; the two readings are
-        // microseconds apart).
-        let minutes = (local - utc).num_seconds() as f64 / 60.0;
-        ((minutes / 15.0).round() * 15.0) as i32
-    })
+    (offset_at(now_ms().div_euclid(1000)) / 60) as i32
 }
 
 /// A local instant (ms since the epoch) as the gateway writes it: moved by
@@ -112,42 +105,18 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// The local time `offset_ms` from now in the gateway's format,
-/// `yyyy-MM-dd HH:mm:ss` (outbox timestamps, 5.1.1 look-ups).
-pub fn text_at(offset_ms: i64) -> String {
-    (now() + chrono::Duration::milliseconds(offset_ms))
-        .format(FORMAT)
-        .to_string()
+/// Now, local time, in the gateway's format `yyyy-MM-dd HH:mm:ss`
+/// (outbox timestamps).
+pub fn now_text() -> String {
+    now().format(FORMAT).to_string()
 }
 
-/// Now, in the local time zone.
+/// Now, in the local time zone (to the millisecond).
 #[cfg(unix)]
 pub fn now() -> NaiveDateTime {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let Ok(secs) = libc::time_t::try_from(since.as_secs()) else {
-        return chrono::Utc::now().naive_utc();
-    };
-    // SAFETY: `tm` is a plain C struct, written by localtime_r before it is
-    // read; localtime_r is thread-safe and reads only `secs`.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            return chrono::Utc::now().naive_utc();
-        }
-        tm
-    };
-    chrono::NaiveDate::from_ymd_opt(tm.tm_year + 1900, (tm.tm_mon + 1) as u32, tm.tm_mday as u32)
-        .and_then(|d| {
-            // A leap second (tm_sec 60) is shown as :59.
-            d.and_hms_milli_opt(
-                tm.tm_hour as u32,
-                tm.tm_min as u32,
-                tm.tm_sec.min(59) as u32,
-                since.subsec_millis(),
-            )
-        })
+    let ms = now_ms();
+    local_of(ms.div_euclid(1000))
+        .map(|t| t + chrono::Duration::milliseconds(ms.rem_euclid(1000)))
         .unwrap_or_else(|| chrono::Utc::now().naive_utc())
 }
 
@@ -159,10 +128,7 @@ pub fn now() -> NaiveDateTime {
 
 /// Seconds since 1970 (UTC), now.
 pub fn unix_now() -> i64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    now_ms().div_euclid(1000)
 }
 
 /// A moment (seconds since 1970, UTC) as local time, `yyyy-MM-dd HH:mm:ss`
@@ -173,20 +139,24 @@ pub fn text_of(unix: i64) -> String {
             chrono::DateTime::from_timestamp(unix, 0)
                 .map_or_else(Default::default, |d| d.naive_utc())
         })
-        .format("%Y-%m-%d %H:%M:%S")
+        .format(FORMAT)
         .to_string()
 }
 
 /// Local time `yyyy-MM-dd HH:mm:ss` as seconds since 1970 (UTC).
 pub fn parse_local(text: &str) -> Option<i64> {
-    let t = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
+    let t = NaiveDateTime::parse_from_str(text.trim(), FORMAT).ok()?;
     unix_of_local(t)
 }
 
+/// A moment as local time, to the second. Read without thread-local
+/// storage (see the module's note): `localtime_r` keeps its state in the
+/// C library. A leap second (tm_sec 60) is shown as :59.
 #[cfg(unix)]
 fn local_of(unix: i64) -> Option<NaiveDateTime> {
     let secs = libc::time_t::try_from(unix).ok()?;
-    // SAFETY: as in `now`.
+    // SAFETY: `tm` is a plain C struct, written by localtime_r before it is
+    // read; localtime_r is thread-safe and reads only `secs`.
     let tm = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
         if libc::localtime_r(&secs, &mut tm).is_null() {
@@ -288,43 +258,9 @@ fn offset_at(secs: i64) -> i64 {
     offset
 }
 
-/// Local time minus UTC, in seconds, at `secs` (localtime_r: the C
-/// library's zone, no thread-local).
-#[cfg(unix)]
+/// Local time minus UTC, in seconds, at `secs`.
 fn utc_offset(secs: i64) -> i64 {
-    let Some(t) = u64::try_from(secs)
-        .ok()
-        .and_then(|s| libc::time_t::try_from(s).ok())
-    else {
-        return 0;
-    };
-    // SAFETY: as in `now`.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&t, &mut tm).is_null() {
-            return 0;
-        }
-        tm
-    };
-    let days = days_from_civil(
-        i64::from(tm.tm_year) + 1900,
-        i64::from(tm.tm_mon) + 1,
-        i64::from(tm.tm_mday),
-    );
-    let local = days * 86_400
-        + i64::from(tm.tm_hour) * 3600
-        + i64::from(tm.tm_min) * 60
-        + i64::from(tm.tm_sec.min(59));
-    local - secs
-}
-
-#[cfg(not(unix))]
-fn utc_offset(secs: i64) -> i64 {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_opt(secs, 0)
-        .earliest()
-        .map_or(0, |t| i64::from(t.offset().local_minus_utc()))
+    local_of(secs).map_or(0, |t| t.and_utc().timestamp() - secs)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's

@@ -141,7 +141,7 @@ pub struct Store {
 }
 
 fn local_time() -> String {
-    crate::clock::text_at(0)
+    crate::clock::now_text()
 }
 
 impl Store {
