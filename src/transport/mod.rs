@@ -207,7 +207,6 @@ impl Transport {
             false => self.agent(),
         };
         let total = req.body.len();
-        let not_sent = |error| Failure::new(error, false, Reached::No);
         let left = req.deadline.and_then(|d| self.shorter_than_budget(d));
         if left.is_some_and(|l| l.is_zero()) {
             return Err(self.out_of_time(req.path));
@@ -226,11 +225,6 @@ impl Transport {
             }
             Http::Post => post(agent, uri, req.body, left),
         };
-        if let Err(ureq::Error::Io(e)) = &result
-            && e.to_string() == record::HELD_BACK
-        {
-            return Err(not_sent(Error::internal(record::HELD_BACK)));
-        }
         self.response(result, req.path, sent, total)
     }
 

@@ -28,7 +28,7 @@ thread_local! {
 pub type Hook = Box<dyn FnOnce() -> bool>;
 
 /// Why a request was not written: its [`Hook`] said so.
-pub const HELD_BACK: &str = "ywx: request held back before it was written";
+const HELD_BACK: &str = "ywx: request held back before it was written";
 
 /// A hook armed for the requests of this thread until dropped.
 pub struct BeforeSend(());
