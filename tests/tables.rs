@@ -67,28 +67,11 @@ fn the_readme_export_table_is_the_method_table() {
             row[1], m.title,
             "{export}: the title differs from methods.rs"
         );
-        // `4.3.5 POST …/synRecipeInfo`: the section, the method and the
-        // path's last part.
-        let endpoint = m.endpoint.map_or("—".to_string(), |e| {
-            let last = e.path.rsplit('/').next().unwrap();
-            format!("{} {:?} …/{last}", e.section, e.http).to_uppercase_method()
-        });
+        let endpoint = m.endpoint.map_or("—".to_string(), methods::endpoint_cell);
         assert_eq!(
             row[2], endpoint,
             "{export}: the endpoint differs from endpoints.rs"
         );
-    }
-}
-
-trait UpperMethod {
-    fn to_uppercase_method(self) -> String;
-}
-
-impl UpperMethod for String {
-    /// `4.3.5 Post …` → `4.3.5 POST …`.
-    fn to_uppercase_method(self) -> String {
-        self.replacen(" Post ", " POST ", 1)
-            .replacen(" Get ", " GET ", 1)
     }
 }
 

@@ -5,8 +5,7 @@
 //! SM2 samples of other implementations (tests/fixtures/verify/README.md).
 //! Needs openssl (3.0 or later) on PATH; a missing openssl fails the test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -25,6 +24,11 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// The message of check `name`.
+fn said<'a>(data: &'a Value, name: &str) -> &'a str {
+    check(data, name)["message"].as_str().unwrap()
+}
+
 fn check<'a>(data: &'a Value, name: &str) -> &'a Value {
     data["checks"]
         .as_array()
@@ -32,21 +36,6 @@ fn check<'a>(data: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no check {name}: {data}"))
-}
-
-/// openssl, run in `dir`; its failure fails the test.
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl not found: apt-get install openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// A CA hierarchy made by openssl in a temporary directory.
@@ -396,12 +385,7 @@ fn sm2_p1s_by_openssl_with_the_user_id_der_and_raw() {
     // The wrong user ID does not.
     let r = with(&sig, json!({"sm2UserId": "1234567812345679"}));
     assert_eq!(r["data"]["signatureValid"], false, "{r}");
-    assert!(
-        check(&r["data"], "signature")["message"]
-            .as_str()
-            .unwrap()
-            .contains("sm2UserId")
-    );
+    assert!(said(&r["data"], "signature").contains("sm2UserId"));
     // Another user ID, given.
     let alice = sm2_sign(&pki, "doctor.key", TEXT.as_bytes(), "ALICE123@YAHOO.COM");
     assert_eq!(with(&alice, json!({}))["data"]["signatureValid"], false);
@@ -456,17 +440,11 @@ fn ecdsa_p1_and_the_certificate_checks() {
         ),
         (json!(false), json!("request"))
     );
-    let m = check(&r["data"], "validity")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let m = said(&r["data"], "validity").to_string();
     assert!(m.contains("已过期") && m.contains("序列号"), "{m}");
     let mut early = req.clone();
     early["checkTime"] = json!("2001-01-01 00:00:00");
-    let m = check(&verify(&early)["data"], "validity")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let m = said(&verify(&early)["data"], "validity").to_string();
     assert!(m.contains("尚未生效"), "{m}");
 
     // An untrusted root, no roots, and no intermediate.
@@ -479,33 +457,18 @@ fn ecdsa_p1_and_the_certificate_checks() {
     assert_eq!(r["data"]["chain"]["trusted"], false, "{r}");
     assert_eq!(r["data"]["signatureValid"], true, "{r}");
     assert!(
-        check(&r["data"], "chain")["message"]
-            .as_str()
-            .unwrap()
-            .contains("不在信任的根证书中"),
+        said(&r["data"], "chain").contains("不在信任的根证书中"),
         "{r}"
     );
     let mut none = req.clone();
     none.as_object_mut().unwrap().remove("caCerts");
     let r = verify(&none);
     assert_eq!(r["data"]["verified"], false);
-    assert!(
-        check(&r["data"], "chain")["message"]
-            .as_str()
-            .unwrap()
-            .contains("caCerts"),
-        "{r}"
-    );
+    assert!(said(&r["data"], "chain").contains("caCerts"), "{r}");
     let mut no_sub = req.clone();
     no_sub.as_object_mut().unwrap().remove("intermediates");
     let r = verify(&no_sub);
-    assert!(
-        check(&r["data"], "chain")["message"]
-            .as_str()
-            .unwrap()
-            .contains("找不到"),
-        "{r}"
-    );
+    assert!(said(&r["data"], "chain").contains("找不到"), "{r}");
     // A bundle in one caCerts entry works as two entries.
     let mut bundle = no_sub.clone();
     bundle["caCerts"] = json!([format!("{root}{sub}")]);
@@ -587,12 +550,7 @@ fn openssl_timestamps_over_the_content_and_over_a_signature() {
     let r =
         verify(&json!({"timeStampSignData": tsr, "originData": "另一份病历", "caCerts": [root]}));
     assert_eq!(r["data"]["verified"], false, "{r}");
-    assert!(
-        check(&r["data"], "timestamp")["message"]
-            .as_str()
-            .unwrap()
-            .contains("不是这份数据")
-    );
+    assert!(said(&r["data"], "timestamp").contains("不是这份数据"));
     // The token alone (not the response) over the digest's base64 text.
     pki.write("content.txt", TEXT.as_bytes());
     let hv = B64.encode(openssl(
@@ -699,12 +657,7 @@ fn cfca_sadk_sm2_p7s_gm_t_0010_without_signed_attributes() {
         B64.encode("Hello Secret World!")
     );
     req["checkTime"] = json!("2026-01-01 00:00:00");
-    assert!(
-        check(&verify(&req)["data"], "validity")["message"]
-            .as_str()
-            .unwrap()
-            .contains("已过期")
-    );
+    assert!(said(&verify(&req)["data"], "validity").contains("已过期"));
 
     let mut req = base.clone();
     req["signedData"] = json!(detached);
@@ -863,12 +816,7 @@ fn sm2_p7s_with_signed_attributes_in_both_profiles_and_every_signature_oid() {
             let r = verify(&req);
             assert_eq!(r["data"]["verified"], true, "{sd_oid} {sig_oid}: {r}");
             assert_eq!(r["data"]["algorithm"], "SM2-SM3");
-            assert!(
-                check(&r["data"], "signature")["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("签名属性")
-            );
+            assert!(said(&r["data"], "signature").contains("签名属性"));
             let mut changed = req.clone();
             changed["originData"] = json!(TEXT.replace('三', "五"));
             assert_eq!(

@@ -116,6 +116,22 @@ pub fn native_static_libs() -> Result<Vec<String>, String> {
 }
 
 /// Runs a program and captures its output.
+/// openssl with `args`, run in `dir`: its standard output. Its failure
+/// fails the test (openssl makes the evidence of the verification tests).
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl not found: apt-get install openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn run_captured(program: &Path, args: &[&str]) -> Output {
     Command::new(program)
         .args(args)
