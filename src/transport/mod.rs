@@ -15,8 +15,9 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ureq::config::AutoHeaderValue;
 use ureq::http::uri::{self, Authority, PathAndQuery, Scheme};
-use ureq::http::{HeaderValue, Method, Uri, header};
+use ureq::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, SendBody};
@@ -34,6 +35,9 @@ const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The Content-Type of every request with a body.
 const JSON: &str = "application/json;charset=UTF-8";
+
+/// The User-Agent of every request.
+const USER_AGENT: &str = concat!("ywx/", env!("CARGO_PKG_VERSION"));
 
 /// How much later than a caller's deadline an exchange may end when that
 /// deadline is (nearly) a whole exchange's budget away: see
@@ -154,6 +158,9 @@ pub struct Transport {
     /// `baseUrl`'s scheme and authority (it has no path: `config::url`).
     scheme: Scheme,
     authority: Authority,
+    /// The headers of every POST but its Content-Length, made once
+    /// ([`post_headers`]).
+    post_headers: HeaderMap,
     /// The URLs of the paths it knows ([`Transport::knowing`]).
     uris: Vec<(&'static str, Uri)>,
     /// What messages show of the gateway and the proxy: passwords masked.
@@ -173,6 +180,7 @@ impl Transport {
         // One connector for all: one TLS client config, whose session
         // cache every agent then resumes from.
         let (scheme, authority) = base_parts(&config.base_url)?;
+        let post_headers = post_headers(&scheme, &authority)?;
         let connector = SharedConnector(Arc::new(DefaultConnector::new().chain(Recorder)));
         let agent = |pooled| -> Result<Agent> {
             let agent_config = agent_config(config, proxy, pooled)?;
@@ -187,6 +195,7 @@ impl Transport {
             fresh: agent(false)?,
             scheme,
             authority,
+            post_headers,
             uris: Vec::new(),
             shown: errors::Shown::new(&config.base_url, proxy),
             timeout_ms: config.timeout_ms,
@@ -223,7 +232,7 @@ impl Transport {
                 }
                 builder.call()
             }
-            Http::Post => post(agent, uri, req.body, left),
+            Http::Post => post(agent, uri, &self.post_headers, req.body, left),
         };
         self.response(result, req.path, sent, total)
     }
@@ -379,19 +388,49 @@ fn base_parts(base_url: &str) -> Result<(Scheme, Authority)> {
     }
 }
 
-/// A POST of `body` as JSON, built as an `http::Request` (ureq's request
-/// builder moves its parts several times over).
+/// The headers of a POST to `baseUrl`'s scheme and authority but its
+/// Content-Length: Host (the host without user or password, its port
+/// unless the scheme's own, as ureq writes it), User-Agent and
+/// Content-Type. Made once and copied per request: ureq would format the
+/// Host and copy the User-Agent each time, and each insertion hashes. No
+/// `Accept` (`agent_config`): without one, any answer is acceptable.
+fn post_headers(scheme: &Scheme, authority: &Authority) -> Result<HeaderMap> {
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        _ => 80,
+    };
+    let host = match authority.port_u16() {
+        Some(port) if port != default_port => format!("{}:{port}", authority.host()),
+        _ => authority.host().to_string(),
+    };
+    let host = HeaderValue::from_str(&host).map_err(|_| {
+        Error::not_configured(format!(
+            "配置项 baseUrl 的主机名 \"{}\" 不能写进 HTTP 请求头",
+            authority.host()
+        ))
+    })?;
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(header::HOST, host);
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    Ok(headers)
+}
+
+/// A POST of `body` as JSON with `headers` ([`post_headers`]), built as an
+/// `http::Request` (ureq's request builder moves its parts several times
+/// over); ureq adds the Content-Length.
 fn post(
     agent: &Agent,
     uri: Uri,
+    headers: &HeaderMap,
     body: Body,
     left: Option<Duration>,
 ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
     let mut request = ureq::http::Request::new(());
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri;
+    *request.headers_mut() = headers.clone();
     let headers = request.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
     if let Body::Stream { len, .. } = &body {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
     }
@@ -437,7 +476,8 @@ fn agent_config(
         .max_idle_connections(idle)
         .max_idle_connections_per_host(idle)
         .max_redirects(0)
-        .user_agent(concat!("ywx/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
+        .accept(AutoHeaderValue::None)
         .tls_config(tls_config(config)?);
     if let Some(proxy) = proxy {
         let parsed = ureq::Proxy::new(proxy).map_err(|e| {
