@@ -22,7 +22,8 @@ pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        // Not `as_millis`, which divides 128 bits.
+        .map(|d| d.as_secs() as i64 * 1000 + i64::from(d.subsec_millis()))
         .unwrap_or(0)
 }
 
@@ -33,16 +34,24 @@ pub fn now_ms() -> i64 {
 pub struct GatewayClock {
     offset_ms: AtomicI64,
     known: AtomicBool,
+    /// The last `Date` read ([`date_key`]): the responses of one second
+    /// say no more than the first of them.
+    last_date: AtomicU64,
 }
 
 impl GatewayClock {
     /// A response's `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`).
     pub fn observe(&self, http_date: &str) {
+        let key = date_key(http_date);
+        if self.known.load(Ordering::Acquire) && self.last_date.load(Relaxed) == key {
+            return;
+        }
         if let Some(secs) = parse_http_date(http_date) {
             // The header is cut to the second: the middle of that second.
             let offset = secs * 1000 + 500 - now_ms();
             self.offset_ms.store(offset, Ordering::Relaxed);
             self.known.store(true, Ordering::Release);
+            self.last_date.store(key, Relaxed);
         }
     }
 
@@ -66,6 +75,22 @@ pub fn gateway_text(local_ms: i64, offset_ms: i64, zone_minutes: i32) -> String 
     chrono::DateTime::from_timestamp_millis(at)
         .map(|t| t.naive_utc().format(FORMAT).to_string())
         .unwrap_or_default()
+}
+
+/// A digest of an HTTP date's text, to tell it from the last one without
+/// reading it: its 29 bytes as four overlapping words, mixed by odd
+/// multipliers (two different dates that collide only keep the offset
+/// the earlier one gave). 0 for any other length.
+fn date_key(s: &str) -> u64 {
+    let b = s.as_bytes();
+    if b.len() != 29 {
+        return 0;
+    }
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"));
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    [word(8), word(16), word(21)]
+        .into_iter()
+        .fold(word(0), |h, w| h.wrapping_mul(K) ^ w)
 }
 
 /// An HTTP date (RFC 9110's IMF-fixdate, the only form servers send now)
@@ -313,6 +338,30 @@ mod tests {
         clock.observe("Sun, 06 Nov 1994 08:49:37 GMT");
         let off = clock.offset_ms().unwrap();
         assert!(off < -1_000_000_000, "a gateway of 1994: {off}");
+        // The same second again says nothing new; the next one does.
+        clock.observe("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(clock.offset_ms(), Some(off));
+        clock.observe("Sun, 06 Nov 1994 08:49:38 GMT");
+        let next = clock.offset_ms().unwrap();
+        assert!((next - off - 1000).abs() < 1000, "{off} then {next}");
+        // A date not read (a malformed one) leaves it.
+        clock.observe("Sun, 06 Nov 1994 08:49:99 GMT x");
+        assert_eq!(clock.offset_ms(), Some(next));
+        // Every second of two days, and every hour of ten years, has a
+        // key of its own.
+        let start = 1_767_225_599i64; // 2025-12-31 23:59:59 UTC
+        let seconds: Vec<i64> = (0..2 * 86_400)
+            .chain((0..10 * 8_784).map(|h| 3 * 86_400 + h * 3600))
+            .map(|s| start + s)
+            .collect();
+        let keys: std::collections::HashSet<u64> = seconds
+            .iter()
+            .map(|&s| {
+                let t = chrono::DateTime::from_timestamp(s, 0).unwrap();
+                date_key(&t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            })
+            .collect();
+        assert_eq!(keys.len(), seconds.len());
     }
 
     /// The arithmetic agrees with chrono's calendar on every day of four
