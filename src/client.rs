@@ -161,9 +161,12 @@ impl Session {
     pub fn max_request_bytes(&self) -> u64 {
         self.client
             .as_ref()
-            .map_or(config::default_max_request_bytes(), |c| {
-                c.config.max_request_bytes
-            })
+            // The default is looked up in the key table: only without a
+            // session (`map_or` would look it up on every call).
+            .map_or_else(
+                |_| config::default_max_request_bytes(),
+                |c| c.config.max_request_bytes,
+            )
     }
 }
 
