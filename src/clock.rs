@@ -248,23 +248,35 @@ pub fn stamp(out: &mut String) {
     let local = secs + offset_at(secs);
     let (days, of_day) = (local.div_euclid(86_400), local.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
+    let y = y.clamp(0, 9999) as usize;
+    let (of_day, ms) = (of_day as usize, since.subsec_millis() as usize);
     let mut b = *b"0000-00-00 00:00:00.000";
-    let mut put = |at: usize, width: usize, mut v: i64| {
-        for i in (at..at + width).rev() {
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, 4, y.clamp(0, 9999));
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, of_day / 3600);
-    put(14, 2, of_day / 60 % 60);
-    put(17, 2, of_day % 60);
-    put(20, 3, i64::from(since.subsec_millis()));
+    // Two digits at a time, from a table (no division by ten per digit).
+    let mut two = |at: usize, v: usize| b[at..at + 2].copy_from_slice(&DIGITS[v * 2..v * 2 + 2]);
+    two(0, y / 100);
+    two(2, y % 100);
+    two(5, m as usize);
+    two(8, d as usize);
+    two(11, of_day / 3600);
+    two(14, of_day / 60 % 60);
+    two(17, of_day % 60);
+    two(20, ms / 10);
+    b[22] = b'0' + (ms % 10) as u8;
     // ASCII digits and separators: always UTF-8.
     out.push_str(std::str::from_utf8(&b).unwrap_or("0000-00-00 00:00:00.000"));
 }
+
+/// "00" to "99", each number's two digits.
+static DIGITS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[i * 2] = b'0' + (i / 10) as u8;
+        t[i * 2 + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// The local zone's offset from UTC at `secs` (seconds since the epoch),
 /// from a cache of the last second looked up: `secs << 20 | offset + 2^19`
@@ -429,6 +441,12 @@ mod tests {
         let theirs = chrono::Local::now().naive_local();
         let apart = (theirs - parsed).num_milliseconds().abs();
         assert!(apart < 2000, "{ours} vs {theirs}");
+        for n in 0..100 {
+            assert_eq!(
+                &super::DIGITS[n * 2..n * 2 + 2],
+                format!("{n:02}").as_bytes()
+            );
+        }
     }
 
     #[test]

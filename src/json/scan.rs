@@ -121,6 +121,9 @@ impl<'a, const N: usize> Scan<'a, '_, N> {
     /// paths go on below it (what they found before is forgotten: this
     /// value replaces the last one given), checked otherwise.
     fn entry(&mut self, depth: usize, level: usize, wanted: u32, key: &str) -> Option<()> {
+        if wanted == 0 {
+            return self.value(depth, 0, 0);
+        }
         let (mut ending, mut going_on) = (None, 0u32);
         for (i, path) in self.paths.iter().enumerate() {
             if wanted & (1 << i) != 0 && path[level] == key {

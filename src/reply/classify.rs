@@ -31,7 +31,7 @@ fn answered(error: Error, transient: bool) -> Failure {
 /// it; made only for a message).
 pub fn classify(answer: Response, url: impl Fn() -> String) -> Result<Reply, Failure> {
     let status = answer.status;
-    let gbk = declares_gbk(answer.content_type.as_deref());
+    let gbk = declares_gbk(answer.content_type.as_ref().and_then(|v| v.to_str().ok()));
     if (300..400).contains(&status) {
         return Err(redirect(&answer, &url()));
     }
@@ -197,7 +197,7 @@ mod tests {
         classify(
             Response {
                 status,
-                content_type: Some(ct.to_string()),
+                content_type: ureq::http::HeaderValue::from_str(ct).ok(),
                 location: None,
                 body: body.to_vec(),
             },

@@ -104,7 +104,8 @@ impl<'a> Request<'a> {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub content_type: Option<String>,
+    /// Its Content-Type as sent (taken from the response: not copied).
+    pub content_type: Option<HeaderValue>,
     /// A redirect's `Location` (only a redirect's).
     pub location: Option<String>,
     pub body: Vec<u8>,
@@ -302,32 +303,34 @@ impl Transport {
             self.shown
                 .failure(e, &shown, self.timeout_ms, sent.finish(total))
         };
-        let mut response = result.map_err(failed)?;
-        let status = response.status().as_u16();
+        let (head, mut reply) = result.map_err(failed)?.into_parts();
+        let status = head.status.as_u16();
         // Only a redirect's Location is shown.
         let redirect = (300..400).contains(&status);
         // The few headers read, in one pass over the few there are (a
-        // look-up hashes the name): the first of each, as `get` finds it.
+        // look-up hashes the name), taken rather than copied: the first
+        // of each, as `get` finds it.
         let (mut date, mut content_type, mut location) = (None, None, None);
-        for (name, value) in response.headers() {
-            let slot = match *name {
-                header::DATE => &mut date,
-                header::CONTENT_TYPE => &mut content_type,
-                header::LOCATION if redirect => &mut location,
+        let mut name = None;
+        for (next, value) in head.headers {
+            // A name is given with its first value only.
+            name = next.or(name);
+            let slot = match name {
+                Some(header::DATE) => &mut date,
+                Some(header::CONTENT_TYPE) => &mut content_type,
+                Some(header::LOCATION) if redirect => &mut location,
                 _ => continue,
             };
-            slot.get_or_insert(value.to_str().ok());
+            slot.get_or_insert(value);
         }
-        if let Some(date) = date.flatten() {
+        if let Some(date) = date.as_ref().and_then(|d| d.to_str().ok()) {
             self.clock.observe(date);
         }
-        let content_type = content_type.flatten().map(str::to_string);
-        let location = location.flatten().map(str::to_string);
+        let location = location.and_then(|l| l.to_str().ok().map(str::to_string));
         // Read into a buffer of the announced size: no regrowing copies.
-        let announced = response.body().content_length().unwrap_or(0);
+        let announced = reply.content_length().unwrap_or(0);
         let mut body = Vec::with_capacity(announced.min(MAX_REPLY_BYTES) as usize + 1);
-        response
-            .body_mut()
+        reply
             .with_config()
             .limit(MAX_REPLY_BYTES)
             .reader()
