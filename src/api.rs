@@ -94,14 +94,30 @@ fn dispatch(
         Run::Gateway => None,
     };
     session.usable()?;
-    let value = parse(request)?;
-    if let Some(key) = key.as_deref_mut() {
-        *key = request::log_key(&value);
-    }
-    let reply = match (handler, method.endpoint) {
-        (Some(handler), _) => handler(session, value.into_value())?,
-        (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
-        (None, None) => unreachable!("a gateway method names its endpoint"),
+    // A request that needs nothing done to it is checked and sent as it is.
+    let ready = match (handler, method.endpoint) {
+        (None, Some(ep)) => request::ready(ep, &session.client()?.config, request),
+        _ => None,
+    };
+    let reply = match (ready, method.endpoint) {
+        (Some(ready), Some(ep)) => {
+            if let Some(key) = key.as_deref_mut() {
+                *key = ready.log_key();
+            }
+            ready.check(ep)?;
+            crate::gateway::call_ready(session.client()?, ep, request)?
+        }
+        _ => {
+            let value = parse(request)?;
+            if let Some(key) = key.as_deref_mut() {
+                *key = request::log_key(&value);
+            }
+            match (handler, method.endpoint) {
+                (Some(handler), _) => handler(session, value.into_value())?,
+                (None, Some(ep)) => crate::gateway::call(session.client()?, ep, value)?,
+                (None, None) => unreachable!("a gateway method names its endpoint"),
+            }
+        }
     };
     if let (Some(id), Some(key)) = (&reply.unique_id, key)
         && !key.contains(id.as_str())

@@ -40,7 +40,7 @@ pub fn call_until(
     request::fill_from_config(ep, &client.config, &mut value);
     // A push goes through the outbox as a serde_json `Value` (which it
     // keeps); auto-verification reads the request as pushed.
-    let (mut reply, pushed) = match ep.delivery {
+    let (reply, pushed) = match ep.delivery {
         Delivery::Outbox(_) if client.outbox.enabled() => {
             let mut request = std::mem::replace(&mut value, Json::Null).into_value();
             let reply = client.outbox.push(Push {
@@ -58,17 +58,42 @@ pub fn call_until(
         }
         Delivery::Retry => (send(client, ep, &value, deadline)?, None),
     };
+    Ok(finish(
+        client,
+        ep,
+        || pushed.unwrap_or_else(|| value.into_value()),
+        reply,
+    ))
+}
+
+/// Sends a request that needs nothing done to it ([`request::ready`], its
+/// rules checked) as the caller wrote it, and returns the gateway's answer.
+pub fn call_ready(client: &Client, ep: &'static Endpoint, text: &str) -> Result<Reply> {
+    let deadline = Instant::now() + client.transport.budget();
+    let reply = send_text(client, ep, &[], Some(text), deadline)?;
+    let request = || serde_json::from_str(text).unwrap_or_default();
+    Ok(finish(client, ep, request, reply))
+}
+
+/// What follows every answer: the outbox told the gateway answers, the
+/// reply verified locally (`verify.auto`, with the `request` as sent) and
+/// its files saved (`fileDir`).
+fn finish(
+    client: &Client,
+    ep: &Endpoint,
+    request: impl FnOnce() -> Value,
+    mut reply: Reply,
+) -> Reply {
     client.outbox.after_success();
     if client.config.verify.auto {
-        let request = pushed.unwrap_or_else(|| value.into_value());
-        attach_local_verify(client, ep, &request, &mut reply);
+        attach_local_verify(client, ep, &request(), &mut reply);
     }
     if let Some(dir) = &client.config.file_dir
         && crate::files::save(dir, ep.name, reply.json_mut())
     {
         reply.text = reply.json().to_string();
     }
-    Ok(reply)
+    reply
 }
 
 /// `verify.auto`: 4.3.5's and 5.1.2's replies carry `data.localVerify`.
@@ -100,11 +125,23 @@ fn send(client: &Client, ep: &Endpoint, value: &Json, deadline: Instant) -> Resu
         _ => Vec::new(),
     };
     let body = (ep.shape != Shape::Query).then(|| value.to_json());
+    send_text(client, ep, &query, body.as_deref(), deadline)
+}
+
+/// Sends a request's query or JSON text to its endpoint, again after a
+/// transient failure.
+fn send_text(
+    client: &Client,
+    ep: &Endpoint,
+    query: &[(String, String)],
+    body: Option<&str>,
+    deadline: Instant,
+) -> Result<Reply> {
     let call = Call {
         method: ep.http,
         path: ep.path,
-        query: &query,
-        body: body.as_deref(),
+        query,
+        body,
     };
     reply::send(&client.transport, call, &client.config.retry, deadline)
 }

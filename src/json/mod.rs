@@ -11,6 +11,7 @@
 //! serde_json's `Map` semantics: a key given twice keeps its first place
 //! and its last value ([`Object::insert`]).
 
+mod flat;
 mod parse;
 mod scan;
 mod write;
@@ -19,6 +20,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
+pub use flat::Flat;
 pub use parse::parse_plain;
 pub use scan::{Found, plain_paths};
 

@@ -142,6 +142,12 @@ impl<'a> Plain<'a> {
     /// A string without escapes or control characters, borrowed.
     #[inline]
     pub(super) fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.plain_str().map(Cow::Borrowed)
+    }
+
+    /// [`Plain::string`], as the text's own slice.
+    #[inline]
+    pub(super) fn plain_str(&mut self) -> Option<&'a str> {
         let start = self.at + 1;
         let len = string_end(&self.text.as_bytes()[start..])?;
         let end = start + len;
@@ -150,7 +156,7 @@ impl<'a> Plain<'a> {
         }
         self.at = end + 1;
         // Between two ASCII quotes: a str boundary on each side.
-        Some(Cow::Borrowed(&self.text[start..end]))
+        Some(&self.text[start..end])
     }
 
     /// An integer of at most [`MAX_DIGITS`] digits, as serde_json reads it:

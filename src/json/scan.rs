@@ -23,7 +23,7 @@ pub struct Found<'a, const N: usize> {
 /// the text is not plain. No path may be the start of another.
 pub fn plain_paths<'a, const N: usize>(text: &'a str, paths: [&[&str]; N]) -> Option<Found<'a, N>> {
     debug_assert!(N <= 32 && paths.iter().all(|p| !p.is_empty()));
-    let mut scan = Scan {
+    let mut scan = Scan::<N, false> {
         plain: Plain::new(text),
         paths: &paths,
         values: std::array::from_fn(|_| None),
@@ -38,13 +38,38 @@ pub fn plain_paths<'a, const N: usize>(text: &'a str, paths: [&[&str]; N]) -> Op
     })
 }
 
-struct Scan<'a, 'p, const N: usize> {
+/// Checks the object or array at `p`, inside `depth` objects and arrays,
+/// and moves past it: its text. None also for a key given twice in one
+/// object, or an object of more than [`MAX_KEYS_TOLD`] keys (a flat read
+/// refuses what the tree would write back otherwise).
+pub(super) fn skip<'a>(p: &mut Plain<'a>, depth: usize) -> Option<&'a str> {
+    let start = p.at;
+    let mut scan = Scan::<0, true> {
+        plain: Plain {
+            text: p.text,
+            at: p.at,
+            loose: p.loose,
+        },
+        paths: &[],
+        values: [],
+    };
+    scan.value(depth, 0, 0)?;
+    *p = scan.plain;
+    Some(&p.text[start..p.at])
+}
+
+/// The most keys of one object [`skip`] tells apart.
+const MAX_KEYS_TOLD: usize = 16;
+
+/// `REFUSE_TWICE`: whether a key given twice in an object makes the text
+/// refused (known when compiled: an answer's scan keeps no keys).
+struct Scan<'a, 'p, const N: usize, const REFUSE_TWICE: bool> {
     plain: Plain<'a>,
     paths: &'p [&'p [&'p str]; N],
     values: [Option<Json<'a>>; N],
 }
 
-impl<'a, const N: usize> Scan<'a, '_, N> {
+impl<'a, const N: usize, const REFUSE_TWICE: bool> Scan<'a, '_, N, REFUSE_TWICE> {
     /// A value inside `depth` objects and arrays; the paths in `wanted`
     /// (a bit each) have their first `level` keys matched down to it.
     fn value(&mut self, depth: usize, level: usize, wanted: u32) -> Option<()> {
@@ -95,6 +120,7 @@ impl<'a, const N: usize> Scan<'a, '_, N> {
             p.at += 1;
             return Some(());
         }
+        let (mut seen, mut keys) = ([""; MAX_KEYS_TOLD], 0);
         loop {
             let p = &mut self.plain;
             p.skip_space();
@@ -102,6 +128,16 @@ impl<'a, const N: usize> Scan<'a, '_, N> {
                 return None;
             }
             let key = p.string().filter(|k| k.as_bytes().first() != Some(&b'$'))?;
+            if REFUSE_TWICE {
+                let std::borrow::Cow::Borrowed(k) = key else {
+                    return None;
+                };
+                if keys == MAX_KEYS_TOLD || seen[..keys].contains(&k) {
+                    return None;
+                }
+                seen[keys] = k;
+                keys += 1;
+            }
             p.skip_space();
             if p.next()? != b':' {
                 return None;

@@ -15,7 +15,7 @@ use crate::value::{as_text, object_at_mut as object_at};
 
 /// The fields of the body that name a convenience (`hashAlg` goes with
 /// `originData`/`originFile`, and is taken out of the body either way).
-const IN_BODY: [&str; 5] = [
+pub(super) const IN_BODY: [&str; 5] = [
     "originData",
     "originFile",
     "hashAlg",

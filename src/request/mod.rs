@@ -3,6 +3,7 @@
 //! credentials filled, every rule of the endpoint checked.
 
 mod convenience;
+mod ready;
 
 use std::borrow::Cow;
 
@@ -14,6 +15,7 @@ use crate::endpoints::{Creds, DefaultValue, Endpoint, Shape, SysTag, family};
 use crate::error::{Error, Result};
 use crate::json::{Json, Object};
 use crate::rules::{self, Need};
+pub use ready::ready;
 
 /// Where a rule's field lives: `head.x`/`body.x` are under `msg` for
 /// sign pushes; `signType` and query parameters at the top.
@@ -164,10 +166,19 @@ fn set_default(shape: Shape, root: &mut Json, field: &'static str, value: Defaul
 
 /// Checks every rule of the endpoint, in table order; the first failure wins.
 pub fn validate(ep: &Endpoint, root: &Json) -> Result<()> {
+    check_rules(ep, |field| locate(ep.shape, root, field).map(Cow::Borrowed))
+}
+
+/// [`validate`], the values of the fields found by `lookup` (a dotted
+/// path; `head.`/`body.` under `msg` for sign pushes, as [`locate`]).
+fn check_rules<'j, 'a: 'j>(
+    ep: &Endpoint,
+    lookup: impl Fn(&str) -> Option<Cow<'j, Json<'a>>>,
+) -> Result<()> {
     // Only sign pushes (`msg`) have a rule that signType 4 relaxes.
     let sign_type_4 = ep.shape == Shape::Msg
-        && root
-            .get("signType")
+        && lookup("signType")
+            .as_deref()
             .and_then(Json::text)
             .is_some_and(|s| s.trim() == "4");
     // The template's family, looked up for the first rule that asks.
@@ -175,16 +186,20 @@ pub fn validate(ep: &Endpoint, root: &Json) -> Result<()> {
     for rule in ep.rules.iter().flat_map(|group| group.iter()) {
         if let Some(only) = rule.only {
             let fam = fam.get_or_insert_with(|| {
-                let template = locate(ep.shape, root, "head.templateId").and_then(Json::text);
-                template.as_deref().map(family)
+                let template = lookup("head.templateId");
+                template
+                    .as_deref()
+                    .and_then(Json::text)
+                    .as_deref()
+                    .map(family)
             });
             if *fam != Some(only) {
                 continue;
             }
         }
-        let value = locate(ep.shape, root, rule.field);
+        let value = lookup(rule.field);
         debug_assert!(rule.need != Need::UnlessSignType4 || ep.shape == Shape::Msg);
-        rules::check(rule, value, sign_type_4)?;
+        rules::check(rule, value.as_deref(), sign_type_4)?;
     }
     Ok(())
 }
@@ -257,18 +272,31 @@ pub fn query_pairs(root: &Json) -> Result<Vec<(String, String)>> {
 /// Looked for on every logged call, in the request as read (its objects
 /// are short lists of entries): only the text written is copied.
 pub fn log_key(root: &Json) -> String {
+    log_key_by(|keys| {
+        keys.iter()
+            .try_fold(root, |v, k| v.get(k))
+            .map(Cow::Borrowed)
+    })
+}
+
+/// Where an order key is looked for, in the order the log names them.
+const LOG_KEYS: [&[&str]; 7] = [
+    &["msg", "body", "urId"],
+    &["body", "urId"],
+    &["body", "uniqueId"],
+    &["head", "uniqueId"],
+    &["requestId"],
+    &["uniqueId"],
+    &["urId"],
+];
+
+/// [`log_key`], the value at each of [`LOG_KEYS`] found by `lookup`.
+fn log_key_by<'j, 'a: 'j>(lookup: impl Fn(&[&str]) -> Option<Cow<'j, Json<'a>>>) -> String {
     // Room for two keys and the uniqueId the reply may add (api.rs).
     let mut key = String::with_capacity(112);
-    for path in [
-        &["msg", "body", "urId"][..],
-        &["body", "urId"],
-        &["body", "uniqueId"],
-        &["head", "uniqueId"],
-        &["requestId"],
-        &["uniqueId"],
-        &["urId"],
-    ] {
-        let text = match path.iter().try_fold(root, |v, k| v.get(k)) {
+    for path in LOG_KEYS {
+        let value = lookup(path);
+        let text = match value.as_deref() {
             Some(v @ (Json::String(_) | Json::Number(_) | Json::Bool(_))) => v.text(),
             _ => continue,
         };

@@ -1,0 +1,333 @@
+//! A request read without building a tree: a compact, plain JSON object
+//! (`parse_plain`'s plain, with no space between tokens and no key given
+//! twice) whose entries, and those of the objects in it, are listed in
+//! one vector. What lies deeper is checked and kept as text. Looked up by
+//! dotted path; a value found is what the tree would hold there.
+//!
+//! Such a text is what [`Json::to_json`] writes of its own tree: a request
+//! that needs nothing changed can be sent as it came (`request::ready`).
+
+use std::borrow::Cow;
+
+use super::parse::Plain;
+use super::{Json, first_key, parse_plain, scan};
+
+/// Objects larger than this are not read flat (as `parse_plain` leaves
+/// them to serde_json).
+const MAX_ENTRIES: usize = 64;
+
+/// A compact, plain object's entries two levels down: each object of the
+/// top one is followed by its own entries.
+#[derive(Debug)]
+pub struct Flat<'a> {
+    entries: Vec<Entry<'a>>,
+    /// Where the top object's `head` and `body` are (a request's parts,
+    /// looked up most).
+    head: Option<usize>,
+    body: Option<usize>,
+}
+
+#[derive(Debug)]
+struct Entry<'a> {
+    key: &'a str,
+    /// The value's text: a string with its quotes, a number, a literal,
+    /// an object or an array (read when looked up).
+    raw: &'a str,
+    /// For an object of the top one: how many entries of its own follow.
+    children: usize,
+}
+
+impl<'a> Flat<'a> {
+    /// `text` read flat; None when it is not a compact, plain object.
+    pub fn read(text: &'a str) -> Option<Flat<'a>> {
+        let mut p = Plain::new(text);
+        if p.peek() != Some(b'{') {
+            return None;
+        }
+        let mut flat = Flat {
+            entries: Vec::with_capacity(16),
+            head: None,
+            body: None,
+        };
+        flat.object(&mut p, true)?;
+        (p.at == text.len() && p.loose == 0).then_some(flat)
+    }
+
+    /// The entries of the object at `p`: the top one, or one of its own.
+    fn object(&mut self, p: &mut Plain<'a>, top: bool) -> Option<()> {
+        let depth = if top { 1 } else { 2 };
+        p.at += 1;
+        if p.peek() == Some(b'}') {
+            p.at += 1;
+            return Some(());
+        }
+        let first = self.entries.len();
+        let mut count = 0;
+        loop {
+            if p.peek() != Some(b'"') {
+                return None;
+            }
+            let key = p.plain_str()?;
+            if key.as_bytes().first() == Some(&b'$') || p.next()? != b':' {
+                return None;
+            }
+            count += 1;
+            if count > MAX_ENTRIES || self.find(first, key).is_some() {
+                return None;
+            }
+            let (start, at) = (p.at, self.entries.len());
+            if top {
+                match key {
+                    "head" => self.head = Some(at),
+                    "body" => self.body = Some(at),
+                    _ => {}
+                }
+            }
+            self.entries.push(Entry {
+                key,
+                raw: "",
+                children: 0,
+            });
+            match p.peek()? {
+                b'"' => {
+                    p.plain_str()?;
+                }
+                b'{' if top => {
+                    self.object(p, false)?;
+                    self.entries[at].children = self.entries.len() - at - 1;
+                }
+                b'{' | b'[' => {
+                    scan::skip(p, depth)?;
+                }
+                _ => {
+                    p.value(depth)?;
+                }
+            }
+            self.entries[at].raw = &p.text[start..p.at];
+            match p.next()? {
+                b',' => continue,
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The index of `key` among the entries of one object, from its first
+    /// (`first`) on, passing over the entries of objects in it.
+    #[inline]
+    fn find(&self, first: usize, key: &str) -> Option<usize> {
+        let mut i = first;
+        while let Some(e) = self.entries.get(i) {
+            if e.key == key {
+                return Some(i);
+            }
+            i += 1 + e.children;
+        }
+        None
+    }
+
+    /// The index of the top object's `key`.
+    #[inline]
+    fn top(&self, key: &str) -> Option<usize> {
+        match key {
+            "head" => self.head,
+            "body" => self.body,
+            _ => self.find(0, key),
+        }
+    }
+
+    /// The index of `key` in the object of the top one at `i`.
+    #[inline]
+    fn child(&self, i: usize, key: &str) -> Option<usize> {
+        let end = i + 1 + self.entries[i].children;
+        (i + 1..end).find(|&c| self.entries[c].key == key)
+    }
+
+    /// The keys of the top object's `object` (none when it is not one).
+    pub fn keys_in(&self, object: &str) -> impl Iterator<Item = &'a str> {
+        let entries = match self.top(object) {
+            Some(i) => &self.entries[i + 1..i + 1 + self.entries[i].children],
+            None => &[],
+        };
+        entries.iter().map(|e| e.key)
+    }
+
+    /// Whether the value at `path` (one or two keys) is an object.
+    pub fn is_object(&self, path: &str) -> bool {
+        let raw = match path.contains('.') {
+            false => self.top(path).map(|i| self.entries[i].raw),
+            true => self.raw(path),
+        };
+        raw.is_some_and(|raw| raw.as_bytes()[0] == b'{')
+    }
+
+    /// The text of the value at `path`, when it is on the two levels
+    /// listed; and what of the path is left below it.
+    #[inline]
+    fn raw_at<'p>(&self, path: &'p str) -> Option<(&'a str, Option<&'p str>)> {
+        let (key, rest) = first_key(path);
+        let i = self.top(key)?;
+        let Some(rest) = rest else {
+            return Some((self.entries[i].raw, None));
+        };
+        let (key, rest) = first_key(rest);
+        let c = self.child(i, key)?;
+        Some((self.entries[c].raw, rest))
+    }
+
+    /// The text of the value at `path`, when it is on the two levels listed.
+    fn raw(&self, path: &str) -> Option<&'a str> {
+        match self.raw_at(path)? {
+            (raw, None) => Some(raw),
+            (_, Some(_)) => None,
+        }
+    }
+
+    /// The value at `keys` (`["body", "uniqueId"]`), as the tree holds it.
+    pub fn at_keys(&self, keys: &[&str]) -> Option<Json<'a>> {
+        let (first, rest) = keys.split_first()?;
+        let i = self.top(first)?;
+        let Some((second, rest)) = rest.split_first() else {
+            return value(self.entries[i].raw);
+        };
+        let v = value(self.entries[self.child(i, second)?].raw)?;
+        match rest {
+            [] => Some(v),
+            _ => rest.iter().try_fold(&v, |v, k| v.get(k)).cloned(),
+        }
+    }
+
+    /// The value at a dotted path (`body.uniqueId`), as the tree holds it.
+    pub fn at(&self, path: &str) -> Option<Json<'a>> {
+        match self.raw_at(path)? {
+            (raw, None) => value(raw),
+            (raw, Some(rest)) => value(raw)?.at(rest).cloned(),
+        }
+    }
+}
+
+/// A value's text as the tree holds it: a string borrowed.
+#[inline]
+fn value(raw: &str) -> Option<Json<'_>> {
+    match raw.as_bytes()[0] {
+        b'"' => Some(Json::String(Cow::Borrowed(&raw[1..raw.len() - 1]))),
+        _ => parse_plain(raw),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_two_levels_and_refuses_what_is_not_compact() {
+        let text = r#"{"head":{"clientId":"c","n":7},"body":{"uniqueId":"U","list":[1,{"a":null}],"o":{"x":true}},"signType":"0"}"#;
+        let flat = Flat::read(text).unwrap();
+        assert_eq!(flat.at("head.clientId"), Some(Json::String("c".into())));
+        assert_eq!(flat.at("head.n"), parse_plain("7"));
+        assert_eq!(flat.at("signType"), Some(Json::String("0".into())));
+        assert_eq!(flat.at("body.o.x"), Some(Json::Bool(true)));
+        assert_eq!(flat.at("body.list"), parse_plain(r#"[1,{"a":null}]"#));
+        assert_eq!(flat.at("head"), parse_plain(r#"{"clientId":"c","n":7}"#));
+        assert_eq!(flat.at("body.missing"), None);
+        assert_eq!(flat.at("signType.x"), None);
+        assert!(flat.is_object("body") && flat.is_object("body.o"));
+        assert!(!flat.is_object("body.list"));
+        assert!(
+            !flat.is_object("body.o.x"),
+            "three levels down is not listed"
+        );
+        let keys: Vec<&str> = flat.keys_in("body").collect();
+        assert_eq!(keys, ["uniqueId", "list", "o"]);
+        assert_eq!(
+            flat.keys_in("signType").count() + flat.keys_in("x").count(),
+            0
+        );
+        for not_flat in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"b":{"a":1,"a":2}}"#,
+            r#"{"b":{"c":{"a":1,"a":2}}}"#,
+            r#"{"a": 1}"#,
+            r#"{"b":{"c":[1, 2]}}"#,
+            r#"{"a":"\n"}"#,
+            r#"{"a":1.5}"#,
+            r#"{"$a":1}"#,
+            r#"[1]"#,
+            r#"{"a":1} "#,
+            r#"{"a":1}x"#,
+            "",
+        ] {
+            assert!(Flat::read(not_flat).is_none(), "{not_flat}");
+        }
+        // Keys alike in different objects are different keys.
+        let flat = Flat::read(r#"{"a":{"a":1},"b":{"a":2}}"#).unwrap();
+        assert_eq!(flat.at("b.a"), parse_plain("2"));
+        assert_eq!(flat.at("a.a"), parse_plain("1"));
+    }
+
+    /// What is read flat is what the tree reader reads: the same value at
+    /// every path, and text the tree writes back unchanged.
+    #[test]
+    fn agrees_with_the_tree() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let keys = ["a", "b", "head", "body", "x"];
+        let scalars = ["1", "-3", "0", "\"s\"", "\"\"", "null", "true", "\"中文\""];
+        for _ in 0..20_000 {
+            let text = random_object(&mut next, &keys, &scalars, 0);
+            let (Some(flat), Some(tree)) = (Flat::read(&text), parse_plain(&text)) else {
+                // Flat only reads what the tree reads plainly.
+                assert!(Flat::read(&text).is_none() || parse_plain(&text).is_some());
+                continue;
+            };
+            assert_eq!(tree.to_json(), text, "compact text is what the tree writes");
+            for a in keys {
+                assert_eq!(flat.at(a).as_ref(), tree.at(a), "{text} {a}");
+                assert_eq!(flat.at_keys(&[a]).as_ref(), tree.at(a), "{text} {a}");
+                let deep = [a, "a", "b"];
+                let want = deep.iter().try_fold(&tree, |v, k| v.get(k));
+                assert_eq!(flat.at_keys(&deep).as_ref(), want, "{text} {a}.a.b");
+                for b in keys {
+                    let path = format!("{a}.{b}");
+                    assert_eq!(flat.at(&path).as_ref(), tree.at(&path), "{text} {path}");
+                    let path = format!("{a}.{b}.a");
+                    assert_eq!(flat.at(&path).as_ref(), tree.at(&path), "{text} {path}");
+                }
+            }
+        }
+    }
+
+    fn random_object(
+        next: &mut impl FnMut(u64) -> u64,
+        keys: &[&str],
+        scalars: &[&str],
+        depth: usize,
+    ) -> String {
+        let n = next(4);
+        let mut out = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                out.push(',');
+            }
+            if next(20) == 0 {
+                out.push(' ');
+            }
+            out.push_str(&format!("\"{}\":", keys[next(keys.len() as u64) as usize]));
+            match next(6) {
+                0 | 1 if depth < 3 => out.push_str(&random_object(next, keys, scalars, depth + 1)),
+                2 if depth < 3 => {
+                    let inner = random_object(next, keys, scalars, depth + 1);
+                    out.push_str(&format!("[{inner},1]"));
+                }
+                _ => out.push_str(scalars[next(scalars.len() as u64) as usize]),
+            }
+        }
+        out.push('}');
+        out
+    }
+}
