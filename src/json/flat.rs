@@ -1,8 +1,10 @@
 //! A request read without building a tree: a compact, plain JSON object
 //! (`parse_plain`'s plain, with no space between tokens and no key given
 //! twice) whose entries, and those of the objects in it, are listed in
-//! one vector. What lies deeper is checked and kept as text. Looked up by
-//! dotted path; a value found is what the tree would hold there.
+//! one vector. Arrays are checked and kept as text; an object deeper than
+//! that is not read flat (its keys are not kept to tell one given twice).
+//! Looked up by dotted path; a value found is what the tree would hold
+//! there.
 //!
 //! Such a text is what [`Json::to_json`] writes of its own tree: a request
 //! that needs nothing changed can be sent as it came (`request::ready`).
@@ -96,7 +98,8 @@ impl<'a> Flat<'a> {
                     self.object(p, false)?;
                     self.entries[at].children = self.entries.len() - at - 1;
                 }
-                b'{' | b'[' => {
+                b'{' => return None,
+                b'[' => {
                     scan::skip(p, depth)?;
                 }
                 _ => {
@@ -221,24 +224,24 @@ mod tests {
 
     #[test]
     fn reads_two_levels_and_refuses_what_is_not_compact() {
-        let text = r#"{"head":{"clientId":"c","n":7},"body":{"uniqueId":"U","list":[1,{"a":null}],"o":{"x":true}},"signType":"0"}"#;
+        let text = r#"{"head":{"clientId":"c","n":7},"body":{"uniqueId":"U","list":[1,["a",null]]},"signType":"0"}"#;
         let flat = Flat::read(text).unwrap();
         assert_eq!(flat.at("head.clientId"), Some(Json::String("c".into())));
         assert_eq!(flat.at("head.n"), parse_plain("7"));
         assert_eq!(flat.at("signType"), Some(Json::String("0".into())));
-        assert_eq!(flat.at("body.o.x"), Some(Json::Bool(true)));
-        assert_eq!(flat.at("body.list"), parse_plain(r#"[1,{"a":null}]"#));
+        assert_eq!(flat.at("body.o.x"), None);
+        assert_eq!(flat.at("body.list"), parse_plain(r#"[1,["a",null]]"#));
         assert_eq!(flat.at("head"), parse_plain(r#"{"clientId":"c","n":7}"#));
         assert_eq!(flat.at("body.missing"), None);
         assert_eq!(flat.at("signType.x"), None);
-        assert!(flat.is_object("body") && flat.is_object("body.o"));
+        assert!(flat.is_object("body") && !flat.is_object("signType"));
         assert!(!flat.is_object("body.list"));
         assert!(
             !flat.is_object("body.o.x"),
             "three levels down is not listed"
         );
         let keys: Vec<&str> = flat.keys_in("body").collect();
-        assert_eq!(keys, ["uniqueId", "list", "o"]);
+        assert_eq!(keys, ["uniqueId", "list"]);
         assert_eq!(
             flat.keys_in("signType").count() + flat.keys_in("x").count(),
             0
@@ -247,6 +250,9 @@ mod tests {
             r#"{"a":1,"a":2}"#,
             r#"{"b":{"a":1,"a":2}}"#,
             r#"{"b":{"c":{"a":1,"a":2}}}"#,
+            r#"{"b":{"c":{"a":1}}}"#,
+            r#"{"b":{"c":[{}]}}"#,
+            r#"{"b":[{"a":1}]}"#,
             r#"{"a": 1}"#,
             r#"{"b":{"c":[1, 2]}}"#,
             r#"{"a":"\n"}"#,

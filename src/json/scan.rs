@@ -38,10 +38,10 @@ pub fn plain_paths<'a, const N: usize>(text: &'a str, paths: [&[&str]; N]) -> Op
     })
 }
 
-/// Checks the object or array at `p`, inside `depth` objects and arrays,
-/// and moves past it: its text. None also for a key given twice in one
-/// object, or an object of more than [`MAX_KEYS_TOLD`] keys (a flat read
-/// refuses what the tree would write back otherwise).
+/// Checks the array at `p`, inside `depth` objects and arrays, and moves
+/// past it: its text. None also for an object, in it or at `p`: a flat
+/// read lists two levels, and keeps no keys below them to tell a key given
+/// twice (which the tree would write back once).
 pub(super) fn skip<'a>(p: &mut Plain<'a>, depth: usize) -> Option<&'a str> {
     let start = p.at;
     let mut scan = Scan::<0, true> {
@@ -58,18 +58,14 @@ pub(super) fn skip<'a>(p: &mut Plain<'a>, depth: usize) -> Option<&'a str> {
     Some(&p.text[start..p.at])
 }
 
-/// The most keys of one object [`skip`] tells apart.
-const MAX_KEYS_TOLD: usize = 16;
-
-/// `REFUSE_TWICE`: whether a key given twice in an object makes the text
-/// refused (known when compiled: an answer's scan keeps no keys).
-struct Scan<'a, 'p, const N: usize, const REFUSE_TWICE: bool> {
+/// `NO_OBJECTS`: whether an object makes the text refused ([`skip`]).
+struct Scan<'a, 'p, const N: usize, const NO_OBJECTS: bool> {
     plain: Plain<'a>,
     paths: &'p [&'p [&'p str]; N],
     values: [Option<Json<'a>>; N],
 }
 
-impl<'a, const N: usize, const REFUSE_TWICE: bool> Scan<'a, '_, N, REFUSE_TWICE> {
+impl<'a, const N: usize, const NO_OBJECTS: bool> Scan<'a, '_, N, NO_OBJECTS> {
     /// A value inside `depth` objects and arrays; the paths in `wanted`
     /// (a bit each) have their first `level` keys matched down to it.
     fn value(&mut self, depth: usize, level: usize, wanted: u32) -> Option<()> {
@@ -110,7 +106,7 @@ impl<'a, const N: usize, const REFUSE_TWICE: bool> Scan<'a, '_, N, REFUSE_TWICE>
     }
 
     fn object(&mut self, depth: usize, level: usize, wanted: u32) -> Option<()> {
-        if depth > MAX_DEPTH {
+        if NO_OBJECTS || depth > MAX_DEPTH {
             return None;
         }
         let p = &mut self.plain;
@@ -120,7 +116,6 @@ impl<'a, const N: usize, const REFUSE_TWICE: bool> Scan<'a, '_, N, REFUSE_TWICE>
             p.at += 1;
             return Some(());
         }
-        let (mut seen, mut keys) = ([""; MAX_KEYS_TOLD], 0);
         loop {
             let p = &mut self.plain;
             p.skip_space();
@@ -128,16 +123,6 @@ impl<'a, const N: usize, const REFUSE_TWICE: bool> Scan<'a, '_, N, REFUSE_TWICE>
                 return None;
             }
             let key = p.string().filter(|k| k.as_bytes().first() != Some(&b'$'))?;
-            if REFUSE_TWICE {
-                let std::borrow::Cow::Borrowed(k) = key else {
-                    return None;
-                };
-                if keys == MAX_KEYS_TOLD || seen[..keys].contains(&k) {
-                    return None;
-                }
-                seen[keys] = k;
-                keys += 1;
-            }
             p.skip_space();
             if p.next()? != b':' {
                 return None;

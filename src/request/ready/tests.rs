@@ -85,7 +85,12 @@ fn request(rng: &mut Rng, fields: &[&str], defaults: &[&str]) -> String {
     // (path, value) picked; credentials and uniqueId mostly right.
     let mut picked: Vec<(Vec<&str>, String)> = Vec::new();
     for f in fields {
-        let convenience = matches!(*f, "head.appendixFile" | "body.originData" | "body.pdfFile");
+        // Rare: a convenience, or an object two levels down (both take
+        // the long way).
+        let convenience = matches!(
+            *f,
+            "head.appendixFile" | "body.originData" | "body.pdfFile" | "msg.body.urId"
+        );
         let default = defaults.contains(f)
             || matches!(
                 *f,
@@ -105,7 +110,10 @@ fn request(rng: &mut Rng, fields: &[&str], defaults: &[&str]) -> String {
                 r#""given""#.to_string()
             }
             "body.uniqueId" if rng.below(3) > 0 => r#""U1""#.to_string(),
-            _ => VALUES[rng.below(VALUES.len())].to_string(),
+            _ => match VALUES[rng.below(VALUES.len())] {
+                v if v.starts_with('{') && rng.below(6) > 0 => "1".to_string(),
+                v => v.to_string(),
+            },
         };
         picked.push((f.split('.').collect(), value));
     }
