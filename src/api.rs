@@ -96,18 +96,21 @@ fn dispatch(
     session.usable()?;
     // A request that needs nothing done to it is checked and sent as it is.
     let ready = match (handler, method.endpoint) {
-        (None, Some(ep)) => request::ready(ep, &session.client()?.config, request),
+        (None, Some(ep)) => {
+            let client = session.client()?;
+            request::ready(ep, &client.config, request).map(|ready| (client, ep, ready))
+        }
         _ => None,
     };
-    let reply = match (ready, method.endpoint) {
-        (Some(ready), Some(ep)) => {
+    let reply = match ready {
+        Some((client, ep, ready)) => {
             if let Some(key) = key.as_deref_mut() {
                 *key = ready.log_key();
             }
             ready.check(ep)?;
-            crate::gateway::call_ready(session.client()?, ep, request)?
+            crate::gateway::call_ready(client, ep, request)?
         }
-        _ => {
+        None => {
             let value = parse(request)?;
             if let Some(key) = key.as_deref_mut() {
                 *key = request::log_key(&value);

@@ -32,6 +32,8 @@ mod readfile;
 mod reply;
 mod request;
 mod rules;
+#[cfg(test)]
+mod testing;
 mod transport;
 mod value;
 mod verify;

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use super::parse::Plain;
-use super::{Json, first_key, parse_plain, scan};
+use super::{Json, keys, parse_plain, scan};
 
 /// Objects larger than this are not read flat (as `parse_plain` leaves
 /// them to serde_json).
@@ -23,10 +23,6 @@ const MAX_ENTRIES: usize = 64;
 #[derive(Debug)]
 pub struct Flat<'a> {
     entries: Vec<Entry<'a>>,
-    /// Where the top object's `head` and `body` are (a request's parts,
-    /// looked up most).
-    head: Option<usize>,
-    body: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -48,8 +44,6 @@ impl<'a> Flat<'a> {
         }
         let mut flat = Flat {
             entries: Vec::with_capacity(16),
-            head: None,
-            body: None,
         };
         flat.object(&mut p, true)?;
         (p.at == text.len() && p.loose == 0).then_some(flat)
@@ -78,13 +72,6 @@ impl<'a> Flat<'a> {
                 return None;
             }
             let (start, at) = (p.at, self.entries.len());
-            if top {
-                match key {
-                    "head" => self.head = Some(at),
-                    "body" => self.body = Some(at),
-                    _ => {}
-                }
-            }
             self.entries.push(Entry {
                 key,
                 raw: "",
@@ -129,16 +116,6 @@ impl<'a> Flat<'a> {
         None
     }
 
-    /// The index of the top object's `key`.
-    #[inline]
-    fn top(&self, key: &str) -> Option<usize> {
-        match key {
-            "head" => self.head,
-            "body" => self.body,
-            _ => self.find(0, key),
-        }
-    }
-
     /// The index of `key` in the object of the top one at `i`.
     #[inline]
     fn child(&self, i: usize, key: &str) -> Option<usize> {
@@ -148,64 +125,44 @@ impl<'a> Flat<'a> {
 
     /// The keys of the top object's `object` (none when it is not one).
     pub fn keys_in(&self, object: &str) -> impl Iterator<Item = &'a str> {
-        let entries = match self.top(object) {
+        let entries = match self.find(0, object) {
             Some(i) => &self.entries[i + 1..i + 1 + self.entries[i].children],
             None => &[],
         };
         entries.iter().map(|e| e.key)
     }
 
-    /// Whether the value at `path` (one or two keys) is an object.
-    pub fn is_object(&self, path: &str) -> bool {
-        let raw = match path.contains('.') {
-            false => self.top(path).map(|i| self.entries[i].raw),
-            true => self.raw(path),
-        };
-        raw.is_some_and(|raw| raw.as_bytes()[0] == b'{')
-    }
-
-    /// The text of the value at `path`, when it is on the two levels
-    /// listed; and what of the path is left below it.
+    /// The text of the value at the first one or two of `keys`, when it is
+    /// on the two levels listed; the keys below it are left in `keys`.
     #[inline]
-    fn raw_at<'p>(&self, path: &'p str) -> Option<(&'a str, Option<&'p str>)> {
-        let (key, rest) = first_key(path);
-        let i = self.top(key)?;
-        let Some(rest) = rest else {
-            return Some((self.entries[i].raw, None));
-        };
-        let (key, rest) = first_key(rest);
-        let c = self.child(i, key)?;
-        Some((self.entries[c].raw, rest))
-    }
-
-    /// The text of the value at `path`, when it is on the two levels listed.
-    fn raw(&self, path: &str) -> Option<&'a str> {
-        match self.raw_at(path)? {
-            (raw, None) => Some(raw),
-            (_, Some(_)) => None,
+    fn raw<'k>(&self, keys: &mut impl Iterator<Item = &'k str>) -> Option<&'a str> {
+        let i = self.find(0, keys.next()?)?;
+        match keys.next() {
+            None => Some(self.entries[i].raw),
+            Some(key) => Some(self.entries[self.child(i, key)?].raw),
         }
     }
 
+    /// Whether the value at `path` (one or two keys) is an object.
+    pub fn is_object(&self, path: &str) -> bool {
+        let mut keys = keys(path);
+        let raw = self.raw(&mut keys).filter(|_| keys.next().is_none());
+        raw.is_some_and(|raw| raw.as_bytes()[0] == b'{')
+    }
+
     /// The value at `keys` (`["body", "uniqueId"]`), as the tree holds it.
-    pub fn at_keys(&self, keys: &[&str]) -> Option<Json<'a>> {
-        let (first, rest) = keys.split_first()?;
-        let i = self.top(first)?;
-        let Some((second, rest)) = rest.split_first() else {
-            return value(self.entries[i].raw);
-        };
-        let v = value(self.entries[self.child(i, second)?].raw)?;
-        match rest {
-            [] => Some(v),
-            _ => rest.iter().try_fold(&v, |v, k| v.get(k)).cloned(),
+    pub fn at_keys<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Option<Json<'a>> {
+        let mut keys = keys.into_iter();
+        let v = value(self.raw(&mut keys)?)?;
+        match keys.next() {
+            None => Some(v),
+            Some(key) => keys.try_fold(v.get(key)?, |v, k| v.get(k)).cloned(),
         }
     }
 
     /// The value at a dotted path (`body.uniqueId`), as the tree holds it.
     pub fn at(&self, path: &str) -> Option<Json<'a>> {
-        match self.raw_at(path)? {
-            (raw, None) => value(raw),
-            (raw, Some(rest)) => value(raw)?.at(rest).cloned(),
-        }
+        self.at_keys(keys(path))
     }
 }
 
@@ -275,13 +232,7 @@ mod tests {
     /// every path, and text the tree writes back unchanged.
     #[test]
     fn agrees_with_the_tree() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
         let keys = ["a", "b", "head", "body", "x"];
         let scalars = ["1", "-3", "0", "\"s\"", "\"\"", "null", "true", "\"中文\""];
         for _ in 0..20_000 {
@@ -294,10 +245,10 @@ mod tests {
             assert_eq!(tree.to_json(), text, "compact text is what the tree writes");
             for a in keys {
                 assert_eq!(flat.at(a).as_ref(), tree.at(a), "{text} {a}");
-                assert_eq!(flat.at_keys(&[a]).as_ref(), tree.at(a), "{text} {a}");
+                assert_eq!(flat.at_keys([a]).as_ref(), tree.at(a), "{text} {a}");
                 let deep = [a, "a", "b"];
                 let want = deep.iter().try_fold(&tree, |v, k| v.get(k));
-                assert_eq!(flat.at_keys(&deep).as_ref(), want, "{text} {a}.a.b");
+                assert_eq!(flat.at_keys(deep).as_ref(), want, "{text} {a}.a.b");
                 for b in keys {
                     let path = format!("{a}.{b}");
                     assert_eq!(flat.at(&path).as_ref(), tree.at(&path), "{text} {path}");

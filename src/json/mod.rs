@@ -110,13 +110,7 @@ impl<'a> Json<'a> {
 
     /// The value at a dotted path (`msg.body.urId`).
     pub fn at(&self, path: &str) -> Option<&Json<'a>> {
-        let (mut v, mut rest) = (self, Some(path));
-        while let Some(path) = rest {
-            let (key, more) = first_key(path);
-            v = v.get(key)?;
-            rest = more;
-        }
-        Some(v)
+        keys(path).try_fold(self, |v, key| v.get(key))
     }
 
     /// The object at a dotted path (`msg.head`), to change it.
@@ -219,6 +213,18 @@ impl<'a> Json<'a> {
 
 /// A dotted path's first key and the rest, as `split('.')` would cut it
 /// (without its searcher: paths are a few bytes).
+/// The keys of a dotted path, in order (`str::split` without its searcher:
+/// paths are short, and looked up on every call).
+#[inline]
+fn keys(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(path);
+    std::iter::from_fn(move || {
+        let (key, more) = first_key(rest?);
+        rest = more;
+        Some(key)
+    })
+}
+
 #[inline]
 fn first_key(path: &str) -> (&str, Option<&str>) {
     match path.bytes().position(|b| b == b'.') {

@@ -323,13 +323,7 @@ mod tests {
     /// from both.
     #[test]
     fn random_answers_are_peeked_as_serde_json_peeks_them() {
-        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
-        let mut rand = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rand = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
         const KEYS: &[&str] = &["status", "data", "uniqueId", "message", "x"];
         const SCALARS: &[&str] = &[
             "\"0\"",

@@ -59,14 +59,14 @@ pub fn ready<'a>(ep: &Endpoint, config: &Config, text: &'a str) -> Option<Ready<
         && creds
             .iter()
             .chain(&sys_tag)
-            .all(|keys| given(flat.at_keys(keys)));
+            .all(|keys| given(flat.at_keys(keys.iter().copied())));
     filled.then_some(Ready { flat })
 }
 
 impl Ready<'_> {
     /// The order key for the log, as [`log_key`](super::log_key) finds it.
     pub fn log_key(&self) -> String {
-        log_key_by(|keys| self.flat.at_keys(keys).map(Cow::Owned))
+        log_key_by(|keys| self.flat.at_keys(keys.iter().copied()).map(Cow::Owned))
     }
 
     /// Every rule of `ep`, as [`validate`](super::validate) checks them.

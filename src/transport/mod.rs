@@ -30,12 +30,6 @@ use record::{Recorder, Sent};
 use resolver::CachingResolver;
 use setup::{agent_config, base_parts, post_headers};
 
-/// The Content-Type of every request with a body.
-const JSON: &str = "application/json;charset=UTF-8";
-
-/// The User-Agent of every request.
-const USER_AGENT: &str = concat!("ywx/", env!("CARGO_PKG_VERSION"));
-
 /// How much later than a caller's deadline an exchange may end when that
 /// deadline is (nearly) a whole exchange's budget away: see
 /// [`Transport::shorter_than_budget`].

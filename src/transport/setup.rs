@@ -10,9 +10,14 @@ use ureq::http::uri::{self, Authority, Scheme};
 use ureq::http::{HeaderMap, HeaderValue, Uri, header};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use super::{JSON, USER_AGENT};
 use crate::config::Config;
 use crate::error::{Error, Result};
+
+/// The Content-Type of every request with a body.
+const JSON: &str = "application/json;charset=UTF-8";
+
+/// The User-Agent of every request.
+const USER_AGENT: &str = concat!("ywx/", env!("CARGO_PKG_VERSION"));
 
 /// Largest CA file read (a PEM bundle of every public root is ~250 KB).
 const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;

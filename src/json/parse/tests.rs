@@ -108,13 +108,7 @@ fn anything_else_is_left_to_serde_json() {
 /// serde_json reads the same.
 #[test]
 fn random_texts_read_here_are_read_the_same_by_serde_json() {
-    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut rand = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
     const PIECES: &[&str] = &[
         "{",
         "}",
