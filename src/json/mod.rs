@@ -58,7 +58,10 @@ impl<'a> Object<'a> {
 
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(_, v)| v)
     }
 
     /// As serde_json's `Map::insert`: a key already there keeps its place
@@ -211,8 +214,13 @@ impl<'a> Json<'a> {
     }
 }
 
-/// A dotted path's first key and the rest, as `split('.')` would cut it
-/// (without its searcher: paths are a few bytes).
+/// Whether two keys are the same. Keys that differ mostly differ in length
+/// or in their first byte: told apart here without a call to `memcmp`.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// The keys of a dotted path, in order (`str::split` without its searcher:
 /// paths are short, and looked up on every call).
 #[inline]
@@ -225,6 +233,8 @@ fn keys(path: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A dotted path's first key and the rest, as `split('.')` would cut it
+/// (without its searcher: paths are a few bytes).
 #[inline]
 fn first_key(path: &str) -> (&str, Option<&str>) {
     match path.bytes().position(|b| b == b'.') {

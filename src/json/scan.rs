@@ -3,8 +3,8 @@
 //! and passes the rest on as text. Nothing is built but the values asked
 //! for (a list of a hundred orders costs no allocation).
 
-use super::Json;
 use super::parse::Plain;
+use super::{Json, same_key};
 use crate::value::MAX_DEPTH;
 
 /// What [`plain_paths`] found.
@@ -73,7 +73,7 @@ impl<'a, const N: usize, const NO_OBJECTS: bool> Scan<'a, '_, N, NO_OBJECTS> {
         match p.peek()? {
             b'{' => self.object(depth + 1, level, wanted),
             b'[' => self.array(depth + 1),
-            b'"' => p.string().map(drop),
+            b'"' => p.plain_str().map(drop),
             b't' => p.literal("true", Json::Null).map(drop),
             b'f' => p.literal("false", Json::Null).map(drop),
             b'n' => p.literal("null", Json::Null).map(drop),
@@ -122,13 +122,15 @@ impl<'a, const N: usize, const NO_OBJECTS: bool> Scan<'a, '_, N, NO_OBJECTS> {
             if p.peek() != Some(b'"') {
                 return None;
             }
-            let key = p.string().filter(|k| k.as_bytes().first() != Some(&b'$'))?;
+            let key = p
+                .plain_str()
+                .filter(|k| k.as_bytes().first() != Some(&b'$'))?;
             p.skip_space();
             if p.next()? != b':' {
                 return None;
             }
             p.skip_space();
-            self.entry(depth, level, wanted, &key)?;
+            self.entry(depth, level, wanted, key)?;
             self.plain.skip_space();
             match self.plain.next()? {
                 b',' => continue,
@@ -147,7 +149,7 @@ impl<'a, const N: usize, const NO_OBJECTS: bool> Scan<'a, '_, N, NO_OBJECTS> {
         }
         let (mut ending, mut going_on) = (None, 0u32);
         for (i, path) in self.paths.iter().enumerate() {
-            if wanted & (1 << i) != 0 && path[level] == key {
+            if wanted & (1 << i) != 0 && same_key(path[level], key) {
                 if path.len() == level + 1 {
                     ending = Some(i);
                 } else {

@@ -256,8 +256,10 @@ impl Transport {
 
     /// The URL of `path`: made at [`Transport::knowing`], or now.
     fn uri(&self, path: &'static str) -> Uri {
-        let known = |p: &&str| std::ptr::eq(*p, path) || *p == path;
-        match self.uris.iter().find(|(p, _)| known(p)) {
+        // The endpoints' paths are the very strings made known.
+        let known = || self.uris.iter().find(|(p, _)| std::ptr::eq(*p, path));
+        let equal = || self.uris.iter().find(|(p, _)| *p == path);
+        match known().or_else(equal) {
             Some((_, uri)) => uri.clone(),
             None => self.make_uri(path),
         }
