@@ -37,14 +37,23 @@ pub fn call(method: &str, request: &str) -> String {
 
 /// [`call`] in a session the caller already has.
 pub fn call_in(session: &Session, name: &str, request: &str) -> String {
+    call_found(session, methods::find(name).ok_or(name), request)
+}
+
+/// [`call_in`] with the method already found (the exports find theirs at
+/// compile time); `Err`: the name the caller gave, which is no method's.
+pub fn call_found(
+    session: &Session,
+    method: std::result::Result<&'static Method, &str>,
+    request: &str,
+) -> String {
     let started = Instant::now();
-    let method = methods::find(name);
     // What the call was about, for the log: looked for only when logged.
     let logged = session.client().is_ok_and(|c| c.logger.enabled());
     let mut key = logged.then(String::new);
     let outcome = match method {
-        Some(method) => dispatch(session, method, request, key.as_mut()),
-        None => Err(unknown_method(name)),
+        Ok(method) => dispatch(session, method, request, key.as_mut()),
+        Err(name) => Err(unknown_method(name)),
     };
     let (text, status, message) = match outcome {
         Ok(reply) => {

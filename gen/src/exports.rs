@@ -16,7 +16,8 @@ pub fn generate() -> String {
          \n\
          use std::ffi::c_char;\n\
          \n\
-         use super::{{export, export_optional}};\n"
+         use super::{{export, export_optional}};\n\
+         use crate::methods::named;\n"
     );
     let mut table = String::new();
     for e in with_request() {
@@ -50,7 +51,12 @@ pub fn generate() -> String {
         } else {
             "export"
         };
-        writeln!(s, "    {f}(\"{}\", request_json)\n}}", m.name).unwrap();
+        writeln!(
+            s,
+            "    {f}(const {{ named(\"{}\") }}, request_json)\n}}",
+            m.name
+        )
+        .unwrap();
         writeln!(table, "    (\"{0}\", ywx_{0}),", m.name).unwrap();
     }
     write!(

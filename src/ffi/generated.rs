@@ -6,6 +6,7 @@
 use std::ffi::c_char;
 
 use super::{export, export_optional};
+use crate::methods::named;
 
 /// 同步医师结果查询 POST /gateway/doctor/synDoctorSearch (2.3.2).
 ///
@@ -14,7 +15,7 @@ use super::{export, export_optional};
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_doctor_search(request_json: *const c_char) -> *mut c_char {
-    export("doctor_search", request_json)
+    export(const { named("doctor_search") }, request_json)
 }
 
 /// OAuth 登录认证请求（二维码） GET /gateway/oauth/authorize (3.3.1).
@@ -25,7 +26,7 @@ pub unsafe extern "system" fn ywx_doctor_search(request_json: *const c_char) -> 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_oauth_authorize(request_json: *const c_char) -> *mut c_char {
-    export("oauth_authorize", request_json)
+    export(const { named("oauth_authorize") }, request_json)
 }
 
 /// OAuth 获取用户信息 GET /gateway/oauth/tokeninfo (3.3.2).
@@ -34,7 +35,7 @@ pub unsafe extern "system" fn ywx_oauth_authorize(request_json: *const c_char) -
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_oauth_tokeninfo(request_json: *const c_char) -> *mut c_char {
-    export("oauth_tokeninfo", request_json)
+    export(const { named("oauth_tokeninfo") }, request_json)
 }
 
 /// 请求自动签名授权（二维码） POST /gateway/selfSign/request (4.3.1).
@@ -44,7 +45,7 @@ pub unsafe extern "system" fn ywx_oauth_tokeninfo(request_json: *const c_char) -
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_selfsign_request(request_json: *const c_char) -> *mut c_char {
-    export("selfsign_request", request_json)
+    export(const { named("selfsign_request") }, request_json)
 }
 
 /// 获取自动签名授权结果 POST /gateway/selfSign/getResult (4.3.2).
@@ -54,7 +55,7 @@ pub unsafe extern "system" fn ywx_selfsign_request(request_json: *const c_char) 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_selfsign_result(request_json: *const c_char) -> *mut c_char {
-    export("selfsign_result", request_json)
+    export(const { named("selfsign_result") }, request_json)
 }
 
 /// 退出自动签名授权 POST /gateway/selfSign/quit (4.3.3).
@@ -63,7 +64,7 @@ pub unsafe extern "system" fn ywx_selfsign_result(request_json: *const c_char) -
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_selfsign_quit(request_json: *const c_char) -> *mut c_char {
-    export("selfsign_quit", request_json)
+    export(const { named("selfsign_quit") }, request_json)
 }
 
 /// 数据摘要 SHA1/SHA256/SM3，本地计算；remote 时由网关计算.
@@ -78,7 +79,7 @@ pub unsafe extern "system" fn ywx_selfsign_quit(request_json: *const c_char) -> 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_digest(request_json: *const c_char) -> *mut c_char {
-    export("digest", request_json)
+    export(const { named("digest") }, request_json)
 }
 
 /// 数据签名（摘要模板、personRolesPdf） POST /gateway/recipe/synRecipeInfo (4.3.5).
@@ -97,7 +98,7 @@ pub unsafe extern "system" fn ywx_digest(request_json: *const c_char) -> *mut c_
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_data(request_json: *const c_char) -> *mut c_char {
-    export("sign_data", request_json)
+    export(const { named("sign_data") }, request_json)
 }
 
 /// 商务办公类数据签名 POST /gateway/signInfo/syn (4.3.6).
@@ -108,7 +109,7 @@ pub unsafe extern "system" fn ywx_sign_data(request_json: *const c_char) -> *mut
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_business(request_json: *const c_char) -> *mut c_char {
-    export("sign_business", request_json)
+    export(const { named("sign_business") }, request_json)
 }
 
 /// 签名状态查询（按订单） POST /gateway/recipe/querySignDataByUniqueId (4.3.7).
@@ -118,7 +119,7 @@ pub unsafe extern "system" fn ywx_sign_business(request_json: *const c_char) -> 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_status(request_json: *const c_char) -> *mut c_char {
-    export("sign_status", request_json)
+    export(const { named("sign_status") }, request_json)
 }
 
 /// 签名状态查询（按时间） POST /gateway/recipe/signDataListSearchByTime (5.1.1).
@@ -128,7 +129,7 @@ pub unsafe extern "system" fn ywx_sign_status(request_json: *const c_char) -> *m
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_list(request_json: *const c_char) -> *mut c_char {
-    export("sign_list", request_json)
+    export(const { named("sign_list") }, request_json)
 }
 
 /// 获取签名结果（P7 / P1 + 证书） POST /gateway/recipe/synSignDataSearch (5.1.2).
@@ -138,7 +139,7 @@ pub unsafe extern "system" fn ywx_sign_list(request_json: *const c_char) -> *mut
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_result(request_json: *const c_char) -> *mut c_char {
-    export("sign_result", request_json)
+    export(const { named("sign_result") }, request_json)
 }
 
 /// 查询医师是否有待签数据 GET /gateway/doctor/existUnsign (5.1.3).
@@ -147,7 +148,7 @@ pub unsafe extern "system" fn ywx_sign_result(request_json: *const c_char) -> *m
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_doctor_pending(request_json: *const c_char) -> *mut c_char {
-    export("doctor_pending", request_json)
+    export(const { named("doctor_pending") }, request_json)
 }
 
 /// 删除待签数据 POST /gateway/recipe/deleteUnsignedDataByUniqueId (5.1.4).
@@ -156,7 +157,7 @@ pub unsafe extern "system" fn ywx_doctor_pending(request_json: *const c_char) ->
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_delete(request_json: *const c_char) -> *mut c_char {
-    export("sign_delete", request_json)
+    export(const { named("sign_delete") }, request_json)
 }
 
 /// 验证签名结果 POST /gateway/recipe/verifyDataById (6.1.1).
@@ -167,7 +168,7 @@ pub unsafe extern "system" fn ywx_sign_delete(request_json: *const c_char) -> *m
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_verify_data(request_json: *const c_char) -> *mut c_char {
-    export("verify_data", request_json)
+    export(const { named("verify_data") }, request_json)
 }
 
 /// 验证时间戳 POST /gateway/recipe/verifyTimeStamp (6.1.2).
@@ -176,7 +177,7 @@ pub unsafe extern "system" fn ywx_verify_data(request_json: *const c_char) -> *m
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_verify_timestamp(request_json: *const c_char) -> *mut c_char {
-    export("verify_timestamp", request_json)
+    export(const { named("verify_timestamp") }, request_json)
 }
 
 /// 本地离线验签：P7、P1 + 证书、时间戳（SM2/ECDSA/RSA），不连网关.
@@ -197,7 +198,7 @@ pub unsafe extern "system" fn ywx_verify_timestamp(request_json: *const c_char) 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_verify_local(request_json: *const c_char) -> *mut c_char {
-    export("verify_local", request_json)
+    export(const { named("verify_local") }, request_json)
 }
 
 /// 等待医师签名：订单离开 0/10 状态或超时.
@@ -211,7 +212,7 @@ pub unsafe extern "system" fn ywx_verify_local(request_json: *const c_char) -> *
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_sign_wait(request_json: *const c_char) -> *mut c_char {
-    export("sign_wait", request_json)
+    export(const { named("sign_wait") }, request_json)
 }
 
 /// 等待自动签授权结果：grantStep 为 1 或 2，或超时.
@@ -222,7 +223,7 @@ pub unsafe extern "system" fn ywx_sign_wait(request_json: *const c_char) -> *mut
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_selfsign_wait(request_json: *const c_char) -> *mut c_char {
-    export("selfsign_wait", request_json)
+    export(const { named("selfsign_wait") }, request_json)
 }
 
 /// 等待医师扫码登录：只在“未授权（未扫码）”时继续等.
@@ -235,7 +236,7 @@ pub unsafe extern "system" fn ywx_selfsign_wait(request_json: *const c_char) -> 
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_oauth_wait(request_json: *const c_char) -> *mut c_char {
-    export("oauth_wait", request_json)
+    export(const { named("oauth_wait") }, request_json)
 }
 
 /// 列出离线发件箱（按 urId、state 过滤）.
@@ -251,7 +252,7 @@ pub unsafe extern "system" fn ywx_oauth_wait(request_json: *const c_char) -> *mu
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_outbox_list(request_json: *const c_char) -> *mut c_char {
-    export_optional("outbox_list", request_json)
+    export_optional(const { named("outbox_list") }, request_json)
 }
 
 /// 立即推送离线发件箱中等待的签名请求.
@@ -271,7 +272,7 @@ pub unsafe extern "system" fn ywx_outbox_list(request_json: *const c_char) -> *m
 /// Free the result with `ywx_free`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ywx_outbox_flush(request_json: *const c_char) -> *mut c_char {
-    export_optional("outbox_flush", request_json)
+    export_optional(const { named("outbox_flush") }, request_json)
 }
 
 /// The signature of every export above.

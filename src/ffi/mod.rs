@@ -30,6 +30,7 @@ use crate::client;
 use crate::codes;
 use crate::encoding;
 use crate::error::Error;
+use crate::methods::{self, Method};
 
 /// Runs `f`, turning a panic into the INTERNAL envelope.
 fn guard(f: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
@@ -68,7 +69,7 @@ unsafe fn bytes<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
 }
 
 /// Decodes the request in the configured encoding and runs `method`.
-fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
+fn run(method: Result<&'static Method, &str>, request: Option<&[u8]>) -> Vec<u8> {
     let session = api::session_loading_config();
     let (enc, max) = (session.encoding(), session.max_request_bytes());
     let text = match request {
@@ -87,23 +88,23 @@ fn run(method: &str, request: Option<&[u8]>) -> Vec<u8> {
         Some(b) => encoding::decode(b, enc, "请求"),
     };
     let answer = match text {
-        Ok(text) => api::call_in(&session, method, &text),
+        Ok(text) => api::call_found(&session, method, &text),
         Err(e) => e.envelope().to_string(),
     };
     encoding::encode_owned(answer, enc)
 }
 
 /// One gateway method, guarded, answered as a C string.
-fn export(method: &str, request_json: *const c_char) -> *mut c_char {
+fn export(method: &'static Method, request_json: *const c_char) -> *mut c_char {
     // SAFETY: the caller passes NULL or a valid C string (header contract).
-    into_c(guard(|| run(method, unsafe { bytes(request_json) })))
+    into_c(guard(|| run(Ok(method), unsafe { bytes(request_json) })))
 }
 
 /// A method whose request is optional: NULL means `{}`.
-fn export_optional(method: &str, request_json: *const c_char) -> *mut c_char {
+fn export_optional(method: &'static Method, request_json: *const c_char) -> *mut c_char {
     // SAFETY: the caller passes NULL or a valid C string (header contract).
     let request = unsafe { bytes(request_json) }.unwrap_or(b"{}");
-    into_c(guard(|| run(method, Some(request))))
+    into_c(guard(|| run(Ok(method), Some(request))))
 }
 
 /// The method name given to `ywx_call`/`ywx_call_buf`.
@@ -122,7 +123,9 @@ fn method_name(method: *const c_char) -> Result<String, Error> {
 fn call_method(method: *const c_char, request_json: *const c_char) -> Vec<u8> {
     match method_name(method) {
         // SAFETY: as in `export`.
-        Ok(name) => run(&name, unsafe { bytes(request_json) }),
+        Ok(name) => run(methods::find(&name).ok_or(&name), unsafe {
+            bytes(request_json)
+        }),
         Err(e) => encoding::encode(&e.envelope().to_string(), client::encoding_in_force()),
     }
 }

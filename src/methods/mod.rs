@@ -175,6 +175,33 @@ pub fn endpoint_cell(e: &Endpoint) -> String {
     format!("{} {http} …/{last}", e.section)
 }
 
+/// The method named `name`, for a name of the code's own: found at compile
+/// time (`const { named("sign_status") }`), not searched for on each call.
+pub const fn named(name: &str) -> &'static Method {
+    let mut i = 0;
+    while i < ALL.len() {
+        if same(ALL[i].name.as_bytes(), name.as_bytes()) {
+            return &ALL[i];
+        }
+        i += 1;
+    }
+    panic!("methods::named: no method of that name")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The method a name stands for (`"sign_data"`; a `ywx_` prefix is allowed).
 pub fn find(name: &str) -> Option<&'static Method> {
     let name = name.trim();
