@@ -9,6 +9,10 @@
 //! destructor (no export may fail there). `localtime_r` keeps its state in
 //! the C library.
 
+mod stamp;
+
+pub use stamp::stamp;
+
 use std::sync::atomic::Ordering::{self, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -234,50 +238,6 @@ fn unix_of_local(t: NaiveDateTime) -> Option<i64> {
         .map(|d| d.timestamp())
 }
 
-/// Appends now, local time, as `yyyy-MM-dd HH:mm:ss.SSS` (log lines).
-///
-/// Cheap enough for every call: the zone's offset from UTC is looked up
-/// at most once a second per process and kept in one atomic word (no lock,
-/// no thread-local, so it works from `atexit` handlers and thread-local
-/// destructors too); the rest is arithmetic on the system clock.
-pub fn stamp(out: &mut String) {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = i64::try_from(since.as_secs()).unwrap_or(0);
-    let local = secs + offset_at(secs);
-    let (days, of_day) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    let y = y.clamp(0, 9999) as usize;
-    let (of_day, ms) = (of_day as usize, since.subsec_millis() as usize);
-    let mut b = *b"0000-00-00 00:00:00.000";
-    // Two digits at a time, from a table (no division by ten per digit).
-    let mut two = |at: usize, v: usize| b[at..at + 2].copy_from_slice(&DIGITS[v * 2..v * 2 + 2]);
-    two(0, y / 100);
-    two(2, y % 100);
-    two(5, m as usize);
-    two(8, d as usize);
-    two(11, of_day / 3600);
-    two(14, of_day / 60 % 60);
-    two(17, of_day % 60);
-    two(20, ms / 10);
-    b[22] = b'0' + (ms % 10) as u8;
-    // ASCII digits and separators: always UTF-8.
-    out.push_str(std::str::from_utf8(&b).unwrap_or("0000-00-00 00:00:00.000"));
-}
-
-/// "00" to "99", each number's two digits.
-static DIGITS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[i * 2] = b'0' + (i / 10) as u8;
-        t[i * 2 + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
 /// The local zone's offset from UTC at `secs` (seconds since the epoch),
 /// from a cache of the last second looked up: `secs << 20 | offset + 2^19`
 /// (0: nothing cached). Threads racing to refresh it store the same value.
@@ -429,24 +389,6 @@ mod tests {
         let text = super::text_of(now);
         assert_eq!(super::parse_local(&text), Some(now));
         assert_eq!(super::parse_local("2024-02-30 00:00:00"), None);
-    }
-
-    #[test]
-    fn stamp_agrees_with_chrono() {
-        let mut ours = String::new();
-        super::stamp(&mut ours);
-        assert_eq!(ours.len(), 23, "{ours}");
-        let parsed = chrono::NaiveDateTime::parse_from_str(&ours, "%Y-%m-%d %H:%M:%S%.3f")
-            .unwrap_or_else(|e| panic!("{ours}: {e}"));
-        let theirs = chrono::Local::now().naive_local();
-        let apart = (theirs - parsed).num_milliseconds().abs();
-        assert!(apart < 2000, "{ours} vs {theirs}");
-        for n in 0..100 {
-            assert_eq!(
-                &super::DIGITS[n * 2..n * 2 + 2],
-                format!("{n:02}").as_bytes()
-            );
-        }
     }
 
     #[test]
