@@ -31,7 +31,7 @@ fn answered(error: Error, transient: bool) -> Failure {
 /// it; made only for a message).
 pub fn classify(answer: Response, url: impl Fn() -> String) -> Result<Reply, Failure> {
     let status = answer.status;
-    let gbk = declares_gbk(answer.content_type.as_ref().and_then(|v| v.to_str().ok()));
+    let gbk = declares_gbk(answer.content_type.as_ref().map(|v| v.as_bytes()));
     if (300..400).contains(&status) {
         return Err(redirect(&answer, &url()));
     }
@@ -87,14 +87,17 @@ pub fn classify(answer: Response, url: impl Fn() -> String) -> Result<Reply, Fai
     Err(bad_reply(&url(), status, what))
 }
 
-/// Whether the Content-Type declares GBK (or its relatives).
-fn declares_gbk(content_type: Option<&str>) -> bool {
+/// Whether the Content-Type declares GBK (or its relatives): a parameter
+/// `charset=` naming one, quoted or not. Read as bytes (every answer has
+/// one: `str::split` and Unicode trimming cost more than the rest of it).
+fn declares_gbk(content_type: Option<&[u8]>) -> bool {
     let Some(ct) = content_type else { return false };
-    ct.split(';').any(|p| {
-        let p = p.trim();
-        p.get(..8)
-            .is_some_and(|k| k.eq_ignore_ascii_case("charset="))
-            && encoding::is_gbk_name(p[8..].trim_matches('"'))
+    ct.split(|&b| b == b';').any(|p| {
+        let p = p.trim_ascii();
+        p.len() > 8
+            && p[..8].eq_ignore_ascii_case(b"charset=")
+            && std::str::from_utf8(&p[8..])
+                .is_ok_and(|name| encoding::is_gbk_name(name.trim_matches('"')))
     })
 }
 
@@ -266,5 +269,30 @@ mod tests {
         let long = vec![b'x'; 10_000];
         let e = answer(502, "text/html", &long).unwrap_err();
         assert_eq!(e.error.data["body"].as_str().unwrap().len(), BODY_SHOWN);
+    }
+
+    #[test]
+    fn a_charset_parameter_naming_gbk() {
+        for gbk in [
+            "application/json;charset=GBK",
+            "application/json; charset=gb2312",
+            "application/json;CHARSET=\"GB18030\"",
+            "text/plain ; Charset=cp936 ;q=1",
+            "charset=gbk",
+        ] {
+            assert!(declares_gbk(Some(gbk.as_bytes())), "{gbk}");
+        }
+        for not in [
+            "application/json;charset=UTF-8",
+            "application/json",
+            "application/json;charset=",
+            "application/json;charset=gbk2",
+            "application/json;xcharset=gbk",
+            "application/gbk",
+            "",
+        ] {
+            assert!(!declares_gbk(Some(not.as_bytes())), "{not}");
+        }
+        assert!(!declares_gbk(None));
     }
 }
