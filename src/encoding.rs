@@ -17,7 +17,14 @@ pub const GBK_NAMES: &[&str] = &["gbk", "gb2312", "gb18030", "cp936"];
 
 /// Whether `name` names GBK (or a relative).
 pub fn is_gbk_name(name: &str) -> bool {
-    GBK_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+    is_gbk_name_bytes(name.as_bytes())
+}
+
+/// [`is_gbk_name`] of bytes (a header's).
+pub fn is_gbk_name_bytes(name: &[u8]) -> bool {
+    GBK_NAMES
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// The string encoding of every `char *` crossing the boundary.

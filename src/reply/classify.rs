@@ -96,9 +96,19 @@ fn declares_gbk(content_type: Option<&[u8]>) -> bool {
         let p = p.trim_ascii();
         p.len() > 8
             && p[..8].eq_ignore_ascii_case(b"charset=")
-            && std::str::from_utf8(&p[8..])
-                .is_ok_and(|name| encoding::is_gbk_name(name.trim_matches('"')))
+            && encoding::is_gbk_name_bytes(trim_quotes(&p[8..]))
     })
+}
+
+/// `name` without quotes at either end (as `trim_matches('"')`).
+fn trim_quotes(mut name: &[u8]) -> &[u8] {
+    while let [b'"', rest @ ..] = name {
+        name = rest;
+    }
+    while let [rest @ .., b'"'] = name {
+        name = rest;
+    }
+    name
 }
 
 /// The body as text: a UTF-8 BOM skipped, a declared GBK decoded, invalid
