@@ -58,13 +58,17 @@ pub fn call_found(
     let (text, status, message) = match outcome {
         Ok(reply) => {
             // The message is logged only for a failure: not looked for otherwise.
-            let message = match reply.status.as_str() {
+            let message = match &*reply.status {
                 "0" => String::new(),
                 _ => reply.message(),
             };
             (reply.text, reply.status, message)
         }
-        Err(e) => (e.envelope().to_string(), e.code.status(), e.message.clone()),
+        Err(e) => (
+            e.envelope().to_string(),
+            e.code.status().into(),
+            e.message.clone(),
+        ),
     };
     if let Ok(c) = session.client() {
         // The caller's method name only when it is one (it is their text).

@@ -134,9 +134,9 @@ impl Shared {
         let (status, message) = match &outcome {
             // The message is logged only for a failure.
             Outcome::Delivered(r) | Outcome::Failed(r) if r.is_ok() => {
-                (r.status.clone(), String::new())
+                (r.status.to_string(), String::new())
             }
-            Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.clone(), r.message()),
+            Outcome::Delivered(r) | Outcome::Failed(r) => (r.status.to_string(), r.message()),
             Outcome::Waiting(e) => (e.code.status(), e.message.clone()),
         };
         self.log_item(item, started, &status, &message);

@@ -7,6 +7,7 @@
 mod classify;
 mod peek;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -22,8 +23,8 @@ use crate::value::as_text;
 #[derive(Debug)]
 pub struct Reply {
     pub text: String,
-    /// `status`, as a string.
-    pub status: String,
+    /// `status`, as a string ("0" without an allocation: most are).
+    pub status: Cow<'static, str>,
     /// `data.uniqueId`, as text, when the answer has one.
     pub unique_id: Option<String>,
     json: std::cell::OnceCell<Value>,
@@ -32,7 +33,7 @@ pub struct Reply {
 impl Reply {
     /// An answer made by the library itself.
     pub fn local(json: Value) -> Reply {
-        let status = json.get("status").and_then(as_text).unwrap_or_default();
+        let status = status_text(json.get("status").and_then(as_text).unwrap_or_default());
         let unique_id = json.pointer("/data/uniqueId").and_then(as_text);
         Reply {
             text: json.to_string(),
@@ -46,7 +47,7 @@ impl Reply {
     pub fn made(text: String, status: &str) -> Reply {
         Reply {
             text,
-            status: status.to_string(),
+            status: status_text(status),
             unique_id: None,
             json: Default::default(),
         }
@@ -89,6 +90,14 @@ impl Reply {
             .get("message")
             .and_then(as_text)
             .unwrap_or_default()
+    }
+}
+
+/// A status as [`Reply`] keeps it: "0" borrowed.
+pub fn status_text<'a>(status: impl Into<Cow<'a, str>>) -> Cow<'static, str> {
+    match status.into() {
+        s if s == "0" => Cow::Borrowed("0"),
+        s => Cow::Owned(s.into_owned()),
     }
 }
 

@@ -6,18 +6,20 @@
 //! any other is read by serde_json, through the visitors below, which also
 //! keep nothing else. Both answer the same for the same text.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::status_text;
 use crate::json::{self, Found, Json};
 
 /// What `status` is.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Status {
     Missing,
-    Text(String),
+    Text(Cow<'static, str>),
     /// An integer: the text must be rewritten with it as a string.
     Integer,
     Null,
@@ -54,7 +56,7 @@ fn peeked(found: Found<2>) -> Peeked {
     let [status, unique_id] = found.values;
     let status = match status {
         None => Status::Missing,
-        Some(Json::String(s)) => Status::Text(s.into_owned()),
+        Some(Json::String(s)) => Status::Text(status_text(s)),
         // A plain text's numbers are integers.
         Some(Json::Number(_)) => Status::Integer,
         Some(Json::Bool(_)) => Status::Other,
@@ -232,7 +234,7 @@ impl<'de> Deserialize<'de> for Peeked {
                     match key {
                         Field::Status => {
                             status = match map.next_value::<Any>()? {
-                                Any::Text(s) => Status::Text(s),
+                                Any::Text(s) => Status::Text(status_text(s)),
                                 Any::Integer(_) => Status::Integer,
                                 Any::Other(_) => Status::Other,
                                 Any::Null => Status::Null,
