@@ -23,7 +23,6 @@ pub fn stamp(out: &mut String) {
         b
     });
     let ms = since.subsec_millis() as usize;
-    b[19] = b'.';
     b[20..22].copy_from_slice(&DIGITS[ms / 10 * 2..ms / 10 * 2 + 2]);
     b[22] = b'0' + (ms % 10) as u8;
     // ASCII digits and separators: always UTF-8.
