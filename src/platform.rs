@@ -165,9 +165,9 @@ pub fn process_alive(_pid: u32) -> bool {
 
 /// A reference to this library (ywx.dll), taken for a thread of its own:
 /// while the thread runs, the host's `FreeLibrary` cannot unload the code
-/// it runs (DESIGN §5). The thread's last act gives it back
-/// ([`end_thread`]); dropped unused (the thread could not start), it is
-/// given back then.
+/// it runs (the outbox delivery thread, the log writer). The thread's
+/// last act gives it back ([`end_thread`]); dropped unused (the thread
+/// could not start), it is given back then.
 pub struct Pin(#[cfg(windows)] windows_sys::Win32::Foundation::HMODULE);
 
 // SAFETY: a module handle is a plain address, valid on any thread.

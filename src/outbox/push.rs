@@ -2,7 +2,7 @@
 //! byte goes out), sent, and kept with the gateway's answer; stored when
 //! the gateway cannot be reached; checked with 5.1.1 and sent again on a
 //! new connection when the pooled one it went out on turned out closed.
-//! Every answer says where the push truly is (DESIGN §5): YWX-4001 only
+//! Every answer says where the push truly is (README: 断网容灾): YWX-4001 only
 //! when it is in the outbox, YWX-4003 only when it certainly never left,
 //! YWX-4004 when it may have reached the gateway and cannot be kept.
 
