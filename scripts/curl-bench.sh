@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An independent check of issues 14 and 22: libcurl keep-alive POSTs vs
+# An independent check against libcurl: libcurl keep-alive POSTs vs
 # ywx_sign_status through the C ABI, against a ywx-sim process on loopback.
 # Needs libcurl's headers (Debian: libcurl4-openssl-dev).
 #   scripts/curl-bench.sh [seconds-per-window] [--log LEVEL]

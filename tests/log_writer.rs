@@ -1,4 +1,4 @@
-//! The call log written off the call path (issue 22): lines are queued by
+//! The call log written off the call path: lines are queued by
 //! the calls and written by a thread of the log's own, so what matters is
 //! when they reach the file: a process killed right after a burst of calls
 //! has every line older than a second in its log; `ywx_shutdown`,

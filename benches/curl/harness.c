@@ -1,5 +1,5 @@
 /*
- * An independent check of issue 14's targets: libcurl keep-alive POSTs of
+ * An independent check against libcurl: libcurl keep-alive POSTs of
  * the same bytes against ywx_sign_status through the C ABI, both against
  * one ywx-sim process on loopback, interleaved.
  *

@@ -11,7 +11,7 @@
 //! ywx-sim process of its own.
 //!
 //! Run twice: in the default configuration (the log at `info`, the outbox
-//! on), with issue 22's targets (median ≤ 1.05, throughput ≥ 0.95), and
+//! on), with its targets (median ≤ 1.05, throughput ≥ 0.95), and
 //! without the log (`--log off`), shown beside it.
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! - `latency`: `ywx_sign_status` through the C ABI against a raw keep-alive
 //!   HTTP POST of the identical bytes, and a new connection per call.
 //! - `throughput`: 1–16 calling threads, ywx against raw clients.
-//! - `curl`: issue 14's check: latency and throughput against libcurl, from
+//! - `curl`: the libcurl check: latency and throughput against libcurl, from
 //!   a program of their own linking the built `libywx.so`.
 //! - `pdf`: a 2 MiB PDF pushed with `pdfFile` against the raw POST of the
 //!   same final body; peak memory; GBK mode.
@@ -190,8 +190,8 @@ pub fn ms(d: Duration) -> String {
 
 pub use ywx_testkit::{call_c as call_text, call_text as call, init_ok as init, take};
 
-/// The configuration a user gets from the README (issue 22: benchmarks
-/// measure the defaults): only `baseUrl` and the credentials set, so the
+/// The configuration a user gets from the README (benchmarks measure
+/// the defaults): only `baseUrl` and the credentials set, so the
 /// outbox is on (its delivery thread running) and the log at `info`, one
 /// line a call, into a `logs` directory; here both are in a directory of
 /// this run, on the machine's disk as a HIS's are beside the program.

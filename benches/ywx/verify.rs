@@ -1,4 +1,4 @@
-//! `ywx_verify_local` (issue 21): an SM2 P1 and an SM2 P7 against
+//! `ywx_verify_local` (offline verification): an SM2 P1 and an SM2 P7 against
 //! `openssl speed sm2`'s verify rate, an ECDSA P-256 P1 against ring's own
 //! verify of the same signature, measured in the same run. A call is the
 //! whole verification: JSON, base64, certificate, signature, chain.

@@ -1,5 +1,5 @@
 /*
- * logtest.c — the call log on Windows (issue 22), run under wine by
+ * logtest.c — the call log on Windows, run under wine by
  * ci/windows.sh for each DLL. The log is written by a thread of the DLL's
  * own; these check when its lines reach the file, and that the thread never
  * keeps the host from unloading the DLL after ywx_shutdown nor crashes it
