@@ -6,8 +6,8 @@
 //!
 //! The expected texts are what ywx wrote when it still read every request
 //! into a serde_json `Value` (main at f0e8d21, before plain requests
-//! were read without it): the request path may get
-//! cheaper, never different.
+//! were read without it): the request path may get cheaper, never
+//! different.
 
 use std::sync::Mutex;
 

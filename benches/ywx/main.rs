@@ -9,8 +9,8 @@
 //! - `latency`: `ywx_sign_status` through the C ABI against a raw keep-alive
 //!   HTTP POST of the identical bytes, and a new connection per call.
 //! - `throughput`: 1–16 calling threads, ywx against raw clients.
-//! - `curl`: the libcurl check: latency and throughput against libcurl, from
-//!   a program of their own linking the built `libywx.so`.
+//! - `curl`: latency and throughput against libcurl, from a program of
+//!   their own linking the built `libywx.so`.
 //! - `pdf`: a 2 MiB PDF pushed with `pdfFile` against the raw POST of the
 //!   same final body; peak memory; GBK mode.
 //! - `digest`: SHA1/SHA256/SM3 against `openssl speed -evp`.
